@@ -1,9 +1,16 @@
-#!/usr/bin/env node
-// Usage: node scripts/provision-n8n.mjs [version ...]   (default: every supported version)
+// Usage: tsx scripts/provision-n8n.ts [version ...]   (default: every supported n8n version)
 import { n8nRuntimes, provisionN8n } from './lib/runtimes';
 
-const versions = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(n8nRuntimes);
-for (const version of versions) {
-	const runtime = await provisionN8n(version);
-	process.stdout.write(`n8n ${version}: ${runtime.dir}\n`);
+async function main(): Promise<void> {
+	const requested = process.argv.slice(2);
+	const versions = requested.length > 0 ? requested : Object.keys(n8nRuntimes);
+	for (const version of versions) {
+		const runtime = await provisionN8n(version);
+		process.stdout.write(`n8n ${version}: ${runtime.dir}\n`);
+	}
 }
+
+main().catch((error: Error) => {
+	process.stderr.write(`${error.message}\n`);
+	process.exit(1);
+});

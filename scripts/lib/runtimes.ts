@@ -2,10 +2,18 @@
 // the clone, so a clean clone (CI) reuses a multi-gigabyte install while its lockfile is unchanged.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import {
+	cpSync,
+	existsSync,
+	mkdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-
 
 const runtimesDir = join(__dirname, '..', 'runtimes');
 
@@ -16,11 +24,28 @@ export const cacheRoot =
 export const n8nRuntimes = {
 	'2.41.1': { lockDir: 'n8n-2.41.1', node: 'node-24' },
 	'2.8.4': { lockDir: 'n8n-2.8.4', node: 'system' },
-};
+} as const;
 
-export const defaultN8nVersion = '2.41.1';
+export type N8nVersion = keyof typeof n8nRuntimes;
 
-function lockKey(lockDir) {
+export const defaultN8nVersion: N8nVersion = '2.41.1';
+
+export interface NodeRuntime {
+	nodeBin: string;
+	binDir: string;
+	env: NodeJS.ProcessEnv;
+}
+
+export interface N8nRuntime {
+	version: N8nVersion;
+	/** The install folder; n8n itself is in `node_modules/n8n`. */
+	dir: string;
+	n8nBin: string;
+	nodeBin: string;
+	env: NodeJS.ProcessEnv;
+}
+
+function lockKey(lockDir: string): string {
 	const hash = createHash('sha256');
 	for (const file of ['package.json', 'package-lock.json']) {
 		hash.update(readFileSync(join(runtimesDir, lockDir, file)));
@@ -28,7 +53,11 @@ function lockKey(lockDir) {
 	return `${lockDir}-${hash.digest('hex').slice(0, 12)}`;
 }
 
-function run(command, args, options) {
+function run(
+	command: string,
+	args: string[],
+	options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
 		child.on('error', reject);
@@ -40,15 +69,88 @@ function run(command, args, options) {
 	});
 }
 
-function log(message) {
+function log(message: string): void {
 	process.stderr.write(`[runtime] ${message}\n`);
 }
 
-async function provisionLockDir(lockDir, env, afterInstall) {
+async function provisionLockDir(
+	lockDir: string,
+	env: NodeJS.ProcessEnv,
+	afterInstall?: (staging: string) => Promise<void>,
+): Promise<string> {
 	const target = join(cacheRoot, 'runtimes', lockKey(lockDir));
 	const marker = join(target, '.provisioned');
 	if (existsSync(marker)) return target;
 
+	const releaseLock = await acquireLock(`${target}.lock`, marker);
+	try {
+		if (existsSync(marker)) return target;
+		return await installLockDir(lockDir, target, env, afterInstall);
+	} finally {
+		releaseLock();
+	}
+}
+
+function lockAgeMs(lockPath: string): number {
+	try {
+		return Date.now() - statSync(lockPath).mtimeMs;
+	} catch {
+		return 0;
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/**
+ * Serialises provisioning across processes (two test runs, or a test run and `provision-n8n`):
+ * both would otherwise wipe and fill the same staging folder. mkdir is atomic; a lock whose owner
+ * died is taken over.
+ */
+async function acquireLock(lockPath: string, marker: string): Promise<() => void> {
+	let announced = false;
+	for (;;) {
+		try {
+			mkdirSync(dirname(lockPath), { recursive: true });
+			mkdirSync(lockPath);
+			writeFileSync(join(lockPath, 'pid'), String(process.pid));
+			return () => rmSync(lockPath, { recursive: true, force: true });
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+		}
+		let owner = Number.NaN;
+		try {
+			owner = Number(readFileSync(join(lockPath, 'pid'), 'utf8'));
+		} catch {
+			// The owner has created the folder but not yet written its pid.
+		}
+		const ownerDied = Number.isInteger(owner) && owner > 0 && !isAlive(owner);
+		const ownerNeverStarted = Number.isNaN(owner) && lockAgeMs(lockPath) > 60_000;
+		if (ownerDied || ownerNeverStarted) {
+			rmSync(lockPath, { recursive: true, force: true });
+			continue;
+		}
+		if (existsSync(marker)) return () => {};
+		if (!announced) {
+			log(`waiting for another process (pid ${owner}) that is provisioning ${dirname(marker)}`);
+			announced = true;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 2_000));
+	}
+}
+
+async function installLockDir(
+	lockDir: string,
+	target: string,
+	env: NodeJS.ProcessEnv,
+	afterInstall?: (staging: string) => Promise<void>,
+): Promise<string> {
 	const staging = `${target}.staging`;
 	rmSync(staging, { recursive: true, force: true });
 	mkdirSync(staging, { recursive: true });
@@ -70,7 +172,7 @@ async function provisionLockDir(lockDir, env, afterInstall) {
 }
 
 /** Returns { nodeBin, binDir, env } for the Node.js runtime an n8n version needs. */
-export async function provisionNode(name) {
+export async function provisionNode(name: 'system' | 'node-24'): Promise<NodeRuntime> {
 	if (name === 'system') {
 		return { nodeBin: process.execPath, binDir: dirname(process.execPath), env: { ...process.env } };
 	}
@@ -89,9 +191,11 @@ export async function provisionNode(name) {
  * Provisions n8n `version` and its Node.js. Returns { version, dir, n8nBin, nodeBin, env } where
  * env runs the right node first on PATH.
  */
-export async function provisionN8n(version = defaultN8nVersion) {
-	const spec = n8nRuntimes[version];
-	if (!spec) throw new Error(`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)}`);
+export async function provisionN8n(version: string = defaultN8nVersion): Promise<N8nRuntime> {
+	if (!(version in n8nRuntimes)) {
+		throw new Error(`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)}`);
+	}
+	const spec = n8nRuntimes[version as N8nVersion];
 	const node = await provisionNode(spec.node);
 	const dir = await provisionLockDir(spec.lockDir, node.env, (staging) =>
 		run('npm', ['rebuild', 'sqlite3', 'isolated-vm', '--loglevel=error'], {
@@ -100,7 +204,7 @@ export async function provisionN8n(version = defaultN8nVersion) {
 		}),
 	);
 	return {
-		version,
+		version: version as N8nVersion,
 		dir,
 		n8nBin: join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
 		nodeBin: node.nodeBin,

@@ -1,0 +1,116 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export class TruvApi implements ICredentialType {
+	name = 'truvApi';
+
+	displayName = 'Truv API';
+
+	icon: Icon = { light: 'file:truv.svg', dark: 'file:truv.dark.svg' };
+
+	documentationUrl = 'https://docs.truv.com/reference/authentication';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Client ID',
+			name: 'clientId',
+			type: 'string',
+			default: '',
+			required: true,
+			description: 'Your Truv Client ID, from the API Keys page of the Truv Dashboard',
+		},
+		{
+			displayName: 'Access Secret',
+			name: 'accessSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description:
+				'The Access Secret of one environment (it starts with sandbox-, dev- or prod-). Truv signs webhooks with it.',
+		},
+		{
+			displayName: 'Environment',
+			name: 'environment',
+			type: 'options',
+			options: [
+				{
+					name: 'From the Access Secret',
+					value: 'fromSecret',
+					description: 'Sandbox, development or production, as the secret prefix says',
+				},
+				{ name: 'Sandbox', value: 'sandbox' },
+				{ name: 'Development', value: 'dev' },
+				{ name: 'Production', value: 'prod' },
+			],
+			default: 'fromSecret',
+			description: 'The Truv environment webhooks are registered in',
+		},
+		{
+			displayName: 'Secondary Access Secret',
+			name: 'secondaryAccessSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'Optional. During a key rotation Truv allows two active secrets: a delivery signed with either is accepted.',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://prod.truv.com',
+			description:
+				'Advanced: the Truv API address. Keep the default unless you route through a proxy or a local Truv API stand-in.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				'X-Access-Client-Id': '={{$credentials.clientId}}',
+				'X-Access-Secret': '={{$credentials.accessSecret}}',
+			},
+		},
+	};
+
+	// n8n shows only the status text of a failed test request, so the rules carry Truv's documented
+	// meaning of each error status instead.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '/v1/webhooks/',
+			method: 'GET',
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						'Truv answered 403 not_authenticated: the keys are valid but have no access to webhooks',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'No Truv API at this Base URL (404): check the Base URL',
+				},
+			},
+		],
+	};
+}

@@ -1,0 +1,197 @@
+import type {
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { handleTruvDelivery } from './deliveryHandler';
+import { checkWebhookExists, createWebhook, deleteWebhook } from './webhookLifecycle';
+
+export class TruvOrderTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Truv Order Trigger',
+		name: 'truvOrderTrigger',
+		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{($parameter["events"] || []).length + " order event(s)"}}',
+		description:
+			'Starts the workflow when Truv reports an order event: created, status updated or refresh failed',
+		defaults: {
+			name: 'Truv Order Trigger',
+		},
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Order Created', 'Order Status Updated', 'Order Refresh Failed'],
+		credentials: [
+			{
+				name: 'truvApi',
+				required: true,
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'webhook',
+			},
+		],
+		triggerPanel: {
+			header: 'Truv sends order events to this workflow',
+			executionsHelp: {
+				inactive:
+					"<b>While building your workflow</b>, click the 'Execute step' button, then create or update an order in Truv's sandbox (or run <code>npm run send-event</code> against the local stand-in). With automatic registration, Truv is pointed at the <b>test URL</b> for as long as the trigger listens.<br /><br /><b>Once you're happy with your workflow</b>, publish (activate) it. Truv then sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list, not in the editor.",
+				active:
+					"<b>While building your workflow</b>, click the 'Execute step' button to listen on the <b>test URL</b> and see one event in the editor.<br /><br /><b>Your workflow is active</b>: Truv sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list.",
+			},
+			activationHint:
+				"Once you've finished building your workflow, publish it: with automatic registration the production URL is registered with Truv for you.",
+		},
+		properties: [
+			{
+				displayName: 'Registration',
+				name: 'registration',
+				type: 'options',
+				options: [
+					{
+						name: 'Automatically (Recommended)',
+						value: 'automatic',
+						description:
+							'Register this workflow’s webhook URL with Truv on activation and remove it on deactivation',
+					},
+					{
+						name: 'Manually in the Truv Dashboard',
+						value: 'manual',
+						description: 'Paste the webhook URL into the Truv Dashboard yourself',
+					},
+				],
+				default: 'automatic',
+			},
+			{
+				displayName:
+					"In the Truv Dashboard, open Development → Webhooks, add a webhook with the Production URL shown above under 'Webhook URLs', and tick the same order events as in Events below. A webhook saved without events receives every Truv event: this trigger acknowledges the others without starting the workflow.",
+				name: 'manualRegistrationNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { registration: ['manual'] } },
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				options: [
+					{
+						name: 'Order Created',
+						value: 'order-created',
+						description: 'An order was created (status is always pending)',
+					},
+					{
+						name: 'Order Refresh Failed',
+						value: 'order-refresh-failed',
+						description: 'A refresh of an order’s data failed',
+					},
+					{
+						name: 'Order Status Updated',
+						value: 'order-status-updated',
+						description: 'One employer or account of an order changed status',
+					},
+				],
+				default: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+				description:
+					'The order events that start the workflow. Each goes to its own output; other Truv events are acknowledged and ignored.',
+			},
+			{
+				displayName: 'Order Statuses',
+				name: 'orderStatuses',
+				type: 'multiOptions',
+				options: [
+					{ name: 'Canceled', value: 'canceled' },
+					{ name: 'Completed', value: 'completed' },
+					{ name: 'Error', value: 'error' },
+					{ name: 'Expired', value: 'expired' },
+					{ name: 'No Data', value: 'no_data' },
+					{ name: 'Pending', value: 'pending' },
+					{ name: 'Sent', value: 'sent' },
+					{ name: 'Skipped', value: 'skipped' },
+				],
+				default: [],
+				displayOptions: { show: { events: ['order-status-updated'] } },
+				description:
+					'Start the workflow for Order Status Updated only with these statuses. Leave empty for every status.',
+			},
+			{
+				displayName: 'Other Order Statuses',
+				name: 'otherOrderStatuses',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. in_review, on_hold',
+				displayOptions: { show: { events: ['order-status-updated'] } },
+				description:
+					'Comma-separated statuses Truv may add in future, also accepted by the status filter',
+			},
+			{
+				displayName: 'Verify Signature',
+				name: 'verifySignature',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to accept only deliveries whose X-WEBHOOK-SIGN header matches the credential's Access Secret",
+			},
+			{
+				displayName:
+					'Signature checks are off: anyone who knows this URL can start the workflow with made-up order events. Turn this off only to debug.',
+				name: 'signatureWarning',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { verifySignature: [false] } },
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Include Request Headers',
+						name: 'includeHeaders',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add the request headers to each item, under headers',
+					},
+					{
+						displayName: 'Skip Duplicate Deliveries',
+						name: 'skipDuplicates',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to start the workflow only once per webhook_id: Truv may deliver an event more than once',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return await checkWebhookExists.call(this);
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return await createWebhook.call(this);
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return await deleteWebhook.call(this);
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await handleTruvDelivery.call(this);
+	}
+}

@@ -1,0 +1,186 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IWebhookFunctions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+export const TRUV_CREDENTIAL_TYPE = 'truvApi';
+export const TRUV_PRODUCTION_BASE_URL = 'https://prod.truv.com';
+
+/** Truv answers within a few hundred milliseconds; a stuck call must not hold up activation. */
+const TRUV_REQUEST_TIMEOUT_MS = 15_000;
+
+export type TruvEnvironment = 'sandbox' | 'dev' | 'prod';
+
+export interface TruvCredentials {
+	clientId: string;
+	accessSecret: string;
+	environment?: 'fromSecret' | TruvEnvironment;
+	secondaryAccessSecret?: string;
+	baseUrl?: string;
+}
+
+type TruvApiContext =
+	| IHookFunctions
+	| IWebhookFunctions
+	| IExecuteFunctions
+	| ILoadOptionsFunctions;
+
+const ENVIRONMENT_PREFIXES: ReadonlyArray<[string, TruvEnvironment]> = [
+	['sandbox-', 'sandbox'],
+	['dev-', 'dev'],
+	['prod-', 'prod'],
+];
+
+/** Truv's secrets start with the environment they belong to. */
+export function environmentFromSecret(secret: string): TruvEnvironment | undefined {
+	return ENVIRONMENT_PREFIXES.find(([prefix]) => secret.startsWith(prefix))?.[1];
+}
+
+export function resolveEnvironment(credentials: TruvCredentials): TruvEnvironment | undefined {
+	if (credentials.environment && credentials.environment !== 'fromSecret') {
+		return credentials.environment;
+	}
+	return environmentFromSecret(credentials.accessSecret ?? '');
+}
+
+/** Secrets a genuine delivery may be signed with: both during a key rotation. */
+export function signingSecrets(credentials: TruvCredentials): string[] {
+	return [credentials.accessSecret, credentials.secondaryAccessSecret].filter(
+		(secret): secret is string => typeof secret === 'string' && secret.length > 0,
+	);
+}
+
+export function truvBaseUrl(credentials: TruvCredentials): string {
+	return (credentials.baseUrl || TRUV_PRODUCTION_BASE_URL).trim().replace(/\/+$/, '');
+}
+
+export function isTruvProductionApi(credentials: TruvCredentials): boolean {
+	return truvBaseUrl(credentials) === TRUV_PRODUCTION_BASE_URL;
+}
+
+interface TruvErrorBody {
+	detail?: string;
+	error?: {
+		code?: string;
+		message?: string;
+		extra?: { 'invalid-params'?: Array<{ field?: string; message?: string }> };
+	};
+}
+
+/** Turns Truv's documented error bodies into a sentence the user can act on. */
+export function describeTruvError(statusCode: number, body: unknown): string {
+	const parsed = (typeof body === 'object' && body !== null ? body : {}) as TruvErrorBody;
+	const invalidParams = parsed.error?.extra?.['invalid-params'] ?? [];
+	const truvText =
+		invalidParams.length > 0
+			? invalidParams.map(({ field, message }) => `${field ?? 'request'}: ${message}`).join('; ')
+			: (parsed.error?.message ?? parsed.detail ?? (typeof body === 'string' ? body : ''));
+	const code = parsed.error?.code ? ` (${parsed.error.code})` : '';
+	switch (statusCode) {
+		case 401:
+			return `Truv rejected the credentials${code}: check the Client ID and Access Secret. ${truvText}`.trim();
+		case 403:
+			return `Truv refused access${code}: the keys are valid but lack access to webhooks. ${truvText}`.trim();
+		case 400:
+			return `Truv rejected the request${code}: ${truvText}`;
+		case 404:
+			return `Truv answered 404 Not Found: ${truvText || 'check the Base URL'}`;
+		default:
+			return `Truv answered HTTP ${statusCode}${code}${truvText ? `: ${truvText}` : ''}`;
+	}
+}
+
+/**
+ * Calls Truv's API with the node's Truv API credential. HTTP errors are turned into NodeApiErrors
+ * carrying Truv's own explanation; `allowStatus` lists statuses the caller handles itself.
+ */
+export async function truvApiRequest<T = IDataObject>(
+	context: TruvApiContext,
+	method: IHttpRequestMethods,
+	path: string,
+	options: { body?: IDataObject; qs?: IDataObject; allowStatus?: number[] } = {},
+): Promise<{ statusCode: number; body: T }> {
+	const credentials = (await context.getCredentials(
+		TRUV_CREDENTIAL_TYPE,
+	)) as unknown as TruvCredentials;
+	const request: IHttpRequestOptions = {
+		method,
+		url: path.startsWith('http') ? path : `${truvBaseUrl(credentials)}${path}`,
+		qs: options.qs,
+		body: options.body,
+		json: true,
+		headers: { Accept: 'application/json' },
+		timeout: TRUV_REQUEST_TIMEOUT_MS,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+	};
+	let response: { statusCode: number; body: unknown };
+	try {
+		response = await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			TRUV_CREDENTIAL_TYPE,
+			request,
+		);
+	} catch (error) {
+		const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
+		throw new NodeApiError(context.getNode(), error as JsonObject, {
+			message: `Could not reach Truv at ${truvBaseUrl(credentials)} (${reason})`,
+			description: `${method} ${path} failed before Truv answered. Check the Base URL and that this n8n can reach it.`,
+		});
+	}
+	const body = parseBody(response.body);
+	const { statusCode } = response;
+	if (statusCode >= 200 && statusCode < 300) {
+		if (body === INVALID_JSON) {
+			throw new NodeApiError(context.getNode(), {} as JsonObject, {
+				message: `Truv answered ${method} ${path} with a body that is not JSON`,
+				httpCode: String(statusCode),
+			});
+		}
+		return { statusCode, body: body as T };
+	}
+	if (options.allowStatus?.includes(statusCode)) return { statusCode, body: body as T };
+	throw truvApiError(
+		context,
+		method,
+		path,
+		statusCode,
+		body === INVALID_JSON ? response.body : body,
+	);
+}
+
+/** The NodeApiError for an HTTP error answer of Truv's, carrying Truv's explanation. */
+export function truvApiError(
+	context: TruvApiContext,
+	method: IHttpRequestMethods,
+	path: string,
+	statusCode: number,
+	body: unknown,
+): NodeApiError {
+	const errorResponse = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
+	return new NodeApiError(context.getNode(), errorResponse, {
+		message: describeTruvError(statusCode, body),
+		description: `${method} ${path} answered HTTP ${statusCode}`,
+		httpCode: String(statusCode),
+	});
+}
+
+const INVALID_JSON = Symbol('invalid JSON');
+
+function parseBody(body: unknown): unknown {
+	if (Buffer.isBuffer(body)) body = body.toString('utf8');
+	if (typeof body !== 'string') return body;
+	if (body.trim() === '') return undefined;
+	try {
+		return JSON.parse(body);
+	} catch {
+		return INVALID_JSON;
+	}
+}

@@ -1,0 +1,260 @@
+// Builds n8n-core's real execution contexts (WebhookContext, HookContext) around the real node type,
+// so parameters resolve with their defaults, static data is n8n's observable object and HTTP calls go
+// through n8n-core's own httpRequestWithAuthentication. Only what n8n's CLI package would provide
+// (the credentials store, the Express request and response) is faked here.
+import { HookContext, WebhookContext } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+	INode,
+	INodeExecutionData,
+	INodeParameters,
+	INodeType,
+	INodeTypes,
+	IWebhookData,
+	IWorkflowExecuteAdditionalData,
+	WorkflowActivateMode,
+	WorkflowExecuteMode,
+} from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { TruvApi } from '../../credentials/TruvApi.credentials';
+import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
+
+export const NODE_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
+export const NODE_NAME = 'Truv Order Trigger';
+export const WEBHOOK_ID = '6f1b3a52-3c0e-4b7e-9d52-2f7c4e1d9a10';
+export const PRODUCTION_WEBHOOK_BASE = 'https://n8n.example.com/webhook';
+export const TEST_WEBHOOK_BASE = 'https://n8n.example.com/webhook-test';
+export const PRODUCTION_WEBHOOK_URL = `${PRODUCTION_WEBHOOK_BASE}/${WEBHOOK_ID}/webhook`;
+
+export const SANDBOX_SECRET = 'sandbox-0123456789abcdef0123456789abcdef';
+
+export function truvCredentials(overrides: IDataObject = {}): ICredentialDataDecryptedObject {
+	return {
+		clientId: 'client-0123456789abcdef',
+		accessSecret: SANDBOX_SECRET,
+		environment: 'fromSecret',
+		secondaryAccessSecret: '',
+		baseUrl: 'https://prod.truv.com',
+		...overrides,
+	};
+}
+
+const nodeType = new TruvOrderTrigger();
+const credentialType = new TruvApi();
+
+const nodeTypes: INodeTypes = {
+	getByName: () => nodeType as INodeType,
+	getByNameAndVersion: () => nodeType as INodeType,
+	getKnownTypes: () => ({}),
+};
+
+/** Resolves `={{$credentials.name}}` the way n8n's CredentialsHelper does for generic auth. */
+function authenticateWithTruvCredential(
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+): IHttpRequestOptions {
+	const headers: IDataObject = { ...(requestOptions.headers as IDataObject) };
+	for (const [name, template] of Object.entries(
+		credentialType.authenticate.properties.headers ?? {},
+	)) {
+		const field = /^=\{\{\$credentials\.(\w+)\}\}$/.exec(String(template))?.[1];
+		headers[name] = field ? credentials[field] : template;
+	}
+	return { ...requestOptions, headers };
+}
+
+export interface ContextOptions {
+	parameters?: INodeParameters;
+	credentials?: ICredentialDataDecryptedObject;
+	/** The workflow's whole static data, as n8n loads it from the database. */
+	staticData?: IDataObject;
+	workflowId?: string;
+	workflowName?: string;
+	webhookBaseUrl?: string;
+	webhookTestBaseUrl?: string;
+}
+
+function buildWorkflow(options: ContextOptions): { workflow: Workflow; node: INode } {
+	const node: INode = {
+		id: 'a1b2c3d4-0000-4000-8000-000000000001',
+		name: NODE_NAME,
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId: WEBHOOK_ID,
+		parameters: options.parameters ?? {},
+		credentials: { truvApi: { id: 'cred-1', name: 'Truv sandbox' } },
+	};
+	const workflow = new Workflow({
+		id: options.workflowId ?? 'wf-1',
+		name: options.workflowName ?? 'Truv orders',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes,
+		staticData: options.staticData ?? {},
+	});
+	// n8n-core resolves parameters against the node's defaults, as the editor saves them.
+	return { workflow, node: workflow.getNode(NODE_NAME) as INode };
+}
+
+function additionalDataFor(
+	options: ContextOptions,
+	extra: Partial<IWorkflowExecuteAdditionalData> = {},
+): IWorkflowExecuteAdditionalData {
+	const credentials = options.credentials ?? truvCredentials();
+	return {
+		credentialsHelper: {
+			getDecrypted: async () => credentials,
+			authenticate: async (
+				_credentials: ICredentialDataDecryptedObject,
+				_type: string,
+				request: IHttpRequestOptions,
+			) => authenticateWithTruvCredential(credentials, request),
+			getParentTypes: () => [],
+			getCredentialsProperties: () => credentialType.properties,
+		},
+		webhookBaseUrl: options.webhookBaseUrl ?? PRODUCTION_WEBHOOK_BASE,
+		webhookTestBaseUrl: options.webhookTestBaseUrl ?? TEST_WEBHOOK_BASE,
+		webhookWaitingBaseUrl: 'https://n8n.example.com/webhook-waiting',
+		formWaitingBaseUrl: 'https://n8n.example.com/form-waiting',
+		restApiUrl: 'https://n8n.example.com/rest',
+		instanceBaseUrl: 'https://n8n.example.com/',
+		variables: {},
+		executionId: undefined,
+		...extra,
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/** What the fake Express response recorded. */
+export interface RecordedResponse {
+	statusCode: number;
+	body: unknown;
+	headers: Record<string, string>;
+	sent: boolean;
+}
+
+function fakeExpressResponse(recorded: RecordedResponse) {
+	const response = {
+		status(code: number) {
+			recorded.statusCode = code;
+			return response;
+		},
+		setHeader(name: string, value: string) {
+			recorded.headers[name.toLowerCase()] = value;
+			return response;
+		},
+		json(body: unknown) {
+			if (recorded.sent) throw new Error('response sent twice');
+			recorded.headers['content-type'] = 'application/json';
+			recorded.body = body;
+			recorded.sent = true;
+			return response;
+		},
+		send(body: unknown) {
+			if (recorded.sent) throw new Error('response sent twice');
+			recorded.body = body;
+			recorded.sent = true;
+			return response;
+		},
+		end() {
+			recorded.sent = true;
+			return response;
+		},
+		get headersSent() {
+			return recorded.sent;
+		},
+	};
+	return response;
+}
+
+export interface DeliveryRequest extends ContextOptions {
+	rawBody: Buffer | string | undefined;
+	headers?: Record<string, string | string[] | undefined>;
+	mode?: WorkflowExecuteMode;
+}
+
+export interface DeliveryResult {
+	status: number;
+	body: IDataObject;
+	/** What n8n would start the workflow with: one array per output, or undefined for none. */
+	workflowData: INodeExecutionData[][] | undefined;
+	staticData: IDataObject;
+	workflow: Workflow;
+}
+
+/**
+ * Runs the node's real webhook() for one request, in n8n-core's WebhookContext, as n8n's webhook
+ * server does after reading the body into `rawBody` (with lowercased header names).
+ */
+export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
+	const { workflow, node } = buildWorkflow(request);
+	const rawBody =
+		typeof request.rawBody === 'string' ? Buffer.from(request.rawBody, 'utf8') : request.rawBody;
+	const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
+	for (const [name, value] of Object.entries(request.headers ?? {})) {
+		if (value !== undefined) headers[name.toLowerCase()] = value;
+	}
+	const recorded: RecordedResponse = { statusCode: 200, body: undefined, headers: {}, sent: false };
+	const httpRequest = { method: 'POST', headers, rawBody, body: {}, query: {}, params: {} };
+	const additionalData = additionalDataFor(request, {
+		httpRequest: httpRequest as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
+		httpResponse: fakeExpressResponse(
+			recorded,
+		) as unknown as IWorkflowExecuteAdditionalData['httpResponse'],
+	});
+	const webhookData = {
+		httpMethod: 'POST',
+		node: node.name,
+		path: 'webhook',
+		webhookDescription: nodeType.description.webhooks![0],
+		workflowId: workflow.id,
+	} as unknown as IWebhookData;
+	const context = new WebhookContext(
+		workflow,
+		node,
+		additionalData,
+		request.mode ?? 'webhook',
+		webhookData,
+		[],
+	);
+	const result = await nodeType.webhook.call(context);
+	if (!recorded.sent && result.webhookResponse !== undefined) {
+		recorded.body = result.webhookResponse;
+		recorded.sent = true;
+	}
+	if (!recorded.sent)
+		throw new Error('the node neither answered the request nor returned a response');
+	return {
+		status: recorded.statusCode,
+		body: recorded.body as IDataObject,
+		workflowData: result.workflowData,
+		staticData: workflow.staticData,
+		workflow,
+	};
+}
+
+export interface HookOptions extends ContextOptions {
+	isTest?: boolean;
+	activation?: WorkflowActivateMode;
+}
+
+/** n8n-core's HookContext, as n8n builds it to run webhookMethods on (de)activation. */
+export function hookContext(options: HookOptions): { context: HookContext; workflow: Workflow } {
+	const { workflow, node } = buildWorkflow(options);
+	const webhookData = { isTest: options.isTest ?? false } as IWebhookData;
+	const context = new HookContext(
+		workflow,
+		node,
+		additionalDataFor(options),
+		options.isTest ? 'manual' : 'trigger',
+		options.activation ?? 'activate',
+		webhookData,
+	);
+	return { context, workflow };
+}
+
+export const truvOrderTrigger = nodeType;

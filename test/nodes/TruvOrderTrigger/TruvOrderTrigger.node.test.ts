@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+
+import { TruvOrderTrigger } from '../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
+import packageJson from '../../../package.json';
+
+const nodeDir = join(__dirname, '..', '..', '..', 'nodes', 'TruvOrderTrigger');
+const { description } = new TruvOrderTrigger();
+
+describe('Truv Order Trigger description', () => {
+	test('has three outputs in the fixed order of the order events', () => {
+		expect(description.inputs).toEqual([]);
+		expect(description.outputs).toEqual(['main', 'main', 'main']);
+		expect(description.outputNames).toEqual([
+			'Order Created',
+			'Order Status Updated',
+			'Order Refresh Failed',
+		]);
+	});
+
+	test('receives POST deliveries and answers them itself', () => {
+		expect(description.webhooks).toEqual([
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+		]);
+	});
+
+	test('defaults to every order event, automatic registration and signature checks', () => {
+		const defaults = Object.fromEntries(description.properties.map((p) => [p.name, p.default]));
+		expect(defaults.events).toEqual([
+			'order-created',
+			'order-status-updated',
+			'order-refresh-failed',
+		]);
+		expect(defaults.registration).toBe('automatic');
+		expect(defaults.verifySignature).toBe(true);
+	});
+
+	test('warns when signature checks are turned off', () => {
+		const warning = description.properties.find((p) => p.name === 'signatureWarning');
+		expect(warning?.type).toBe('notice');
+		expect(warning?.displayOptions?.show?.verifySignature).toEqual([false]);
+	});
+
+	test('uses the Truv API credential and its own light and dark icons', () => {
+		expect(description.credentials).toEqual([{ name: 'truvApi', required: true }]);
+		expect(description.icon).toEqual({ light: 'file:truv.svg', dark: 'file:truv.dark.svg' });
+		for (const icon of ['truv.svg', 'truv.dark.svg']) {
+			expect(readFileSync(join(nodeDir, icon), 'utf8')).toMatch(/^<svg /);
+		}
+	});
+
+	test('has a codex in Finance & Accounting with documentation links', () => {
+		const codex = JSON.parse(readFileSync(join(nodeDir, 'TruvOrderTrigger.node.json'), 'utf8'));
+		expect(codex.node).toBe(`${packageJson.name}.${description.name}`);
+		expect(codex.categories).toEqual(['Finance & Accounting']);
+		expect(codex.resources.primaryDocumentation.length).toBeGreaterThan(0);
+		expect(codex.resources.credentialDocumentation.length).toBeGreaterThan(0);
+	});
+
+	test('explains the test and production URLs in the trigger panel', () => {
+		const panel = description.triggerPanel as {
+			executionsHelp: { inactive: string; active: string };
+		};
+		expect(panel.executionsHelp.inactive).toMatch(/test URL/);
+		expect(panel.executionsHelp.inactive).toMatch(/production URL/);
+	});
+
+	test('is registered in package.json', () => {
+		expect(packageJson.n8n.nodes).toContain('dist/nodes/TruvOrderTrigger/TruvOrderTrigger.node.js');
+		expect(existsSync(join(nodeDir, 'TruvOrderTrigger.node.ts'))).toBe(true);
+	});
+});

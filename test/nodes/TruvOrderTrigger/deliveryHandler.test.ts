@@ -1,0 +1,345 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
+import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
+import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
+import type { DeliveryRequest } from '../../helpers/n8nContexts';
+import { deliver, SANDBOX_SECRET, truvCredentials } from '../../helpers/n8nContexts';
+
+const OUTPUT = {
+	'order-created': 0,
+	'order-status-updated': 1,
+	'order-refresh-failed': 2,
+} as const;
+
+/** A genuine delivery of `body`, signed with the credential's secret. */
+function genuine(body: Buffer | string, extra: Partial<DeliveryRequest> = {}) {
+	return deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET), ...extra });
+}
+
+/** A fresh order payload with its own webhook_id, so duplicate tracking does not interfere. */
+let sequence = 0;
+function orderBody(fixture: string, changes: IDataObject = {}): Buffer {
+	sequence += 1;
+	const payload = {
+		...fixtureJson(fixture),
+		webhook_id: `test-${sequence}-${Date.now()}`,
+		...changes,
+	};
+	return Buffer.from(JSON.stringify(payload));
+}
+
+function expectNoExecution(result: { workflowData: unknown }) {
+	expect(result.workflowData).toBeUndefined();
+}
+
+beforeEach(() => forgetProcessRecords());
+
+describe('routing genuine deliveries', () => {
+	test.each([
+		['order-created', 'order-created'],
+		['order-status-updated-completed', 'order-status-updated'],
+		['order-status-updated-expired', 'order-status-updated'],
+		['order-status-updated-minimal', 'order-status-updated'],
+		['order-refresh-failed', 'order-refresh-failed'],
+	] as const)('%s goes to the %s output only, as Truv sent it', async (fixture, event) => {
+		const result = await genuine(fixtureBytes(fixture));
+		expect(result.status).toBe(200);
+		expect(result.body).toMatchObject({ received: true, outcome: 'accepted' });
+		expect(result.workflowData).toHaveLength(3);
+		result.workflowData!.forEach((items, output) => {
+			if (output === OUTPUT[event]) {
+				expect(items).toEqual([{ json: fixtureJson(fixture) }]);
+			} else {
+				expect(items).toEqual([]);
+			}
+		});
+	});
+
+	test('answers with a small JSON acknowledgement naming the delivery', async () => {
+		const result = await genuine(fixtureBytes('order-created'));
+		expect(result.body).toEqual({
+			received: true,
+			outcome: 'accepted',
+			message: 'Delivery accepted',
+			webhook_id: '0aac461e7b774a38a72fd9c7c0eef8ee',
+		});
+	});
+
+	test.each(['task-status-updated', 'link-connected'])(
+		'acknowledges the non-order event %s with 200 and starts nothing',
+		async (fixture) => {
+			const result = await genuine(fixtureBytes(fixture));
+			expect(result.status).toBe(200);
+			expect(result.body).toMatchObject({ received: true, outcome: 'ignored' });
+			expectNoExecution(result);
+		},
+	);
+
+	test.each(['order-finalized', 'certification-completed', 'employment-created'])(
+		'acknowledges %s, which this trigger does not handle',
+		async (eventType) => {
+			const body = JSON.stringify({ webhook_id: 'x1', event_type: eventType, order_id: 'o1' });
+			const result = await genuine(body);
+			expect(result.status).toBe(200);
+			expect(result.body.outcome).toBe('ignored');
+			expectNoExecution(result);
+		},
+	);
+
+	test('optionally adds the request headers to the item', async () => {
+		const body = fixtureBytes('order-refresh-failed');
+		const result = await genuine(body, { parameters: { options: { includeHeaders: true } } });
+		const item = result.workflowData![OUTPUT['order-refresh-failed']][0].json;
+		expect(item).toMatchObject(fixtureJson('order-refresh-failed'));
+		expect((item.headers as IDataObject)['user-agent']).toBe('Truv-Webhook-Service/2.0');
+		const plain = await genuine(orderBody('order-refresh-failed'));
+		expect(plain.workflowData![2][0].json.headers).toBeUndefined();
+	});
+});
+
+describe('signature', () => {
+	const body = fixtureBytes('order-status-updated-completed');
+
+	test.each([
+		['no signature header', {}],
+		['an empty signature', { 'x-webhook-sign': '' }],
+		['a signature by another secret', { 'x-webhook-sign': signTruvPayload(body, 'sandbox-other') }],
+		[
+			'a v2= signature',
+			{ 'x-webhook-sign': signTruvPayload(body, SANDBOX_SECRET).replace('v1=', 'v2=') },
+		],
+		['v1= alone', { 'x-webhook-sign': 'v1=' }],
+	])('answers 401 with a JSON message to %s, and starts nothing', async (_label, headers) => {
+		const result = await deliver({ rawBody: body, headers });
+		expect(result.status).toBe(401);
+		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_signature' });
+		expect(String(result.body.message)).toMatch(/X-WEBHOOK-SIGN/);
+		expectNoExecution(result);
+	});
+
+	test('answers 401 to a tampered body', async () => {
+		const tampered = Buffer.from(body.toString().replace('"completed"', '"canceled"'));
+		const result = await deliver({
+			rawBody: tampered,
+			headers: signedHeaders(body, SANDBOX_SECRET),
+		});
+		expect(result.status).toBe(401);
+		expectNoExecution(result);
+	});
+
+	test('finds the header whatever its case', async () => {
+		const result = await deliver({
+			rawBody: body,
+			headers: { 'X-Webhook-Sign': signTruvPayload(body, SANDBOX_SECRET) },
+		});
+		expect(result.status).toBe(200);
+	});
+
+	test('accepts the secondary secret of a rotation', async () => {
+		const secondary = 'sandbox-next-secret';
+		const credentials = truvCredentials({ secondaryAccessSecret: secondary });
+		const result = await deliver({
+			rawBody: body,
+			headers: signedHeaders(body, secondary),
+			credentials,
+		});
+		expect(result.status).toBe(200);
+		expect(result.workflowData).toBeDefined();
+	});
+
+	test('checks nothing when Verify Signature is off', async () => {
+		const result = await deliver({
+			rawBody: orderBody('order-created'),
+			parameters: { verifySignature: false },
+		});
+		expect(result.status).toBe(200);
+		expect(result.workflowData![0]).toHaveLength(1);
+	});
+
+	test('checks the signature before looking at the body', async () => {
+		const result = await deliver({ rawBody: 'not json', headers: {} });
+		expect(result.status).toBe(401);
+	});
+});
+
+describe('payload validation', () => {
+	test.each([
+		['text that is not JSON', 'order created!', /not valid JSON/],
+		['truncated JSON', '{"event_type":"order-created",', /not valid JSON/],
+		['a JSON array', '[1,2,3]', /JSON object/],
+		['a JSON string', '"order-created"', /JSON object/],
+		['null', 'null', /JSON object/],
+		['an object without event_type', '{"webhook_id":"w"}', /event_type/],
+		['a numeric event_type', '{"event_type":7}', /event_type/],
+	])('answers 400 to %s', async (_label, body, message) => {
+		const result = await genuine(body);
+		expect(result.status).toBe(400);
+		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_payload' });
+		expect(String(result.body.message)).toMatch(message);
+		expectNoExecution(result);
+	});
+
+	test('answers 400 to an empty body', async () => {
+		const result = await deliver({
+			rawBody: Buffer.alloc(0),
+			parameters: { verifySignature: false },
+		});
+		expect(result.status).toBe(400);
+		expectNoExecution(result);
+	});
+
+	test('answers 400 naming each failing field of an invalid order payload', async () => {
+		const payload = { ...fixtureJson('order-status-updated-completed') };
+		delete payload.order_id;
+		payload.webhook_id = 12345;
+		const result = await genuine(JSON.stringify(payload));
+		expect(result.status).toBe(400);
+		expect(result.body.message).toBe(
+			'Invalid order-status-updated payload: webhook_id: expected string, received number; order_id: expected string, received undefined',
+		);
+		expectNoExecution(result);
+	});
+
+	test('accepts unknown fields and statuses and keeps them in the item', async () => {
+		const body = orderBody('order-status-updated-completed', {
+			status: 'in_review',
+			risk_score: 0.2,
+		});
+		const result = await genuine(body);
+		expect(result.workflowData![1][0].json).toEqual(JSON.parse(body.toString()));
+	});
+
+	test(`answers 413 to a body over ${MAX_DELIVERY_BYTES} bytes, even when signed`, async () => {
+		const huge = orderBody('order-created', { padding: 'x'.repeat(MAX_DELIVERY_BYTES) });
+		const result = await genuine(huge);
+		expect(result.status).toBe(413);
+		expect(result.body.outcome).toBe('payload_too_large');
+		expectNoExecution(result);
+	});
+
+	test('drops prototype-polluting keys instead of passing them on', async () => {
+		const body = Buffer.from(
+			`{"__proto__":{"polluted":true},"webhook_id":"proto-1","event_type":"order-created","order_id":"o1","status":"pending","nested":{"constructor":{"prototype":{"polluted":true}}}}`,
+		);
+		const result = await genuine(body);
+		expect(result.status).toBe(200);
+		const item = result.workflowData![0][0].json;
+		expect(Object.getPrototypeOf(item)).toBe(Object.prototype);
+		expect(Object.prototype.hasOwnProperty.call(item, '__proto__')).toBe(false);
+		expect(item.nested).toEqual({});
+		expect(({} as IDataObject).polluted).toBeUndefined();
+	});
+});
+
+describe('event and status filters', () => {
+	test('acknowledges an unselected order event with 200 and starts nothing', async () => {
+		const result = await genuine(orderBody('order-created'), {
+			parameters: { events: ['order-refresh-failed'] },
+		});
+		expect(result.status).toBe(200);
+		expect(result.body.outcome).toBe('ignored');
+		expectNoExecution(result);
+	});
+
+	test('starts the workflow for a selected event', async () => {
+		const result = await genuine(orderBody('order-refresh-failed'), {
+			parameters: { events: ['order-refresh-failed'] },
+		});
+		expect(result.workflowData![2]).toHaveLength(1);
+	});
+
+	test('lets only the chosen statuses of Order Status Updated through', async () => {
+		const parameters = { orderStatuses: ['completed'], otherOrderStatuses: ' in_review , on_hold' };
+		const completed = await genuine(orderBody('order-status-updated-completed'), { parameters });
+		expect(completed.workflowData![1]).toHaveLength(1);
+
+		const expired = await genuine(orderBody('order-status-updated-expired'), { parameters });
+		expect(expired.status).toBe(200);
+		expect(expired.body.outcome).toBe('ignored');
+		expect(expired.body.message).toMatch(/expired/);
+		expectNoExecution(expired);
+
+		const custom = await genuine(
+			orderBody('order-status-updated-completed', { status: 'on_hold' }),
+			{
+				parameters,
+			},
+		);
+		expect(custom.workflowData![1]).toHaveLength(1);
+	});
+
+	test('does not apply the status filter to the other order events', async () => {
+		const parameters = { orderStatuses: ['completed'] };
+		const failed = await genuine(orderBody('order-refresh-failed'), { parameters });
+		expect(failed.workflowData![2]).toHaveLength(1);
+	});
+});
+
+describe('duplicate deliveries', () => {
+	test('start the workflow once per webhook_id', async () => {
+		const body = orderBody('order-created');
+		const first = await genuine(body);
+		expect(first.workflowData).toBeDefined();
+		const second = await genuine(body, { staticData: first.staticData });
+		expect(second.status).toBe(200);
+		expect(second.body.outcome).toBe('duplicate');
+		expectNoExecution(second);
+	});
+
+	test('are recognised after n8n restarts, from the saved static data', async () => {
+		const body = orderBody('order-refresh-failed');
+		const first = await genuine(body);
+		const saved = JSON.parse(JSON.stringify(first.staticData)) as IDataObject;
+		forgetProcessRecords();
+		const afterRestart = await genuine(body, { staticData: saved });
+		expect(afterRestart.body.outcome).toBe('duplicate');
+		expectNoExecution(afterRestart);
+	});
+
+	test('survive concurrent deliveries that each saved a stale copy of the record', async () => {
+		// n8n loads static data per request and writes it back whole: both start from the same state.
+		const stale: IDataObject = {};
+		const a = orderBody('order-created');
+		const b = orderBody('order-status-updated-completed');
+		const first = await genuine(a, { staticData: JSON.parse(JSON.stringify(stale)) });
+		const second = await genuine(b, { staticData: JSON.parse(JSON.stringify(stale)) });
+		expect(first.workflowData).toBeDefined();
+		expect(second.workflowData).toBeDefined();
+		// The later write wins in the database; it must still know about the first delivery.
+		const saved = JSON.parse(JSON.stringify(second.staticData)) as IDataObject;
+		forgetProcessRecords();
+		expect((await genuine(a, { staticData: saved })).body.outcome).toBe('duplicate');
+		expect((await genuine(b, { staticData: saved })).body.outcome).toBe('duplicate');
+	});
+
+	test('are tracked per trigger node and workflow', async () => {
+		const body = orderBody('order-created');
+		expect((await genuine(body, { workflowId: 'wf-a' })).workflowData).toBeDefined();
+		expect((await genuine(body, { workflowId: 'wf-b' })).workflowData).toBeDefined();
+	});
+
+	test('run again when Skip Duplicate Deliveries is off', async () => {
+		const body = orderBody('order-created');
+		const parameters = { options: { skipDuplicates: false } };
+		const first = await genuine(body, { parameters });
+		const second = await genuine(body, { parameters, staticData: first.staticData });
+		expect(second.workflowData).toBeDefined();
+	});
+
+	test('are not tracked on the test URL, where the same sample is sent again and again', async () => {
+		const body = orderBody('order-created');
+		await genuine(body, { mode: 'manual' });
+		const again = await genuine(body, { mode: 'manual' });
+		expect(again.workflowData).toBeDefined();
+	});
+
+	test('are not recorded when the delivery was refused', async () => {
+		const body = orderBody('order-created');
+		const refused = await deliver({ rawBody: body, headers: {} });
+		expect(refused.status).toBe(401);
+		const genuineCopy = await genuine(body, { staticData: refused.staticData });
+		expect(genuineCopy.workflowData).toBeDefined();
+	});
+});

@@ -16,7 +16,10 @@ export class TruvOrderTrigger implements INodeType {
 		name: 'truvOrderTrigger',
 		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Not 1: for a version-1 trigger n8n evaluates an expression on every delivery (to look for a
+		// legacy binary-data option), which n8n 2.x runs in its expression sandbox at a measurable
+		// cost per request. From 1.1 on n8n skips it, as it does for its own Webhook node.
+		version: 1.1,
 		subtitle: '={{($parameter["events"] || []).length + " order event(s)"}}',
 		description:
 			'Starts the workflow when Truv reports an order event: created, status updated or refresh failed',

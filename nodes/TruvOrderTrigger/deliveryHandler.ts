@@ -49,8 +49,18 @@ function isPlainObject(value: unknown): value is IDataObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readRawBody(context: IWebhookFunctions): Buffer | undefined {
-	const { rawBody } = context.getRequestObject() as { rawBody?: Buffer | string };
+interface RequestWithRawBody {
+	rawBody?: Buffer | string;
+	readRawBody?: () => Promise<void>;
+}
+
+async function readRawBody(context: IWebhookFunctions): Promise<Buffer | undefined> {
+	const request = context.getRequestObject() as unknown as RequestWithRawBody;
+	// n8n reads the body only for content types it parses; for any other it is still unread.
+	if (request.rawBody === undefined && typeof request.readRawBody === 'function') {
+		await request.readRawBody();
+	}
+	const { rawBody } = request;
 	if (Buffer.isBuffer(rawBody)) return rawBody;
 	if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
 	return undefined;
@@ -77,6 +87,14 @@ function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResp
 	return { noWebhookResponse: true };
 }
 
+function tooLarge(context: IWebhookFunctions, bytes: number): IWebhookResponseData {
+	return answer(context, {
+		status: 413,
+		outcome: 'payload_too_large',
+		message: `The body has ${bytes} bytes; this trigger accepts at most ${MAX_DELIVERY_BYTES} (Truv's order events are under 2 kB)`,
+	});
+}
+
 /**
  * Handles one delivery: checks size, signature (over the raw bytes), JSON shape and the order event
  * schema, applies the event and status filters and duplicate tracking, and emits the payload on the
@@ -84,7 +102,9 @@ function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResp
  * and nothing is thrown.
  */
 export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const rawBody = readRawBody(this);
+	const declaredLength = Number(this.getHeaderData()['content-length']);
+	if (declaredLength > MAX_DELIVERY_BYTES) return tooLarge(this, declaredLength);
+	const rawBody = await readRawBody(this);
 	if (rawBody === undefined || rawBody.length === 0) {
 		return answer(this, {
 			status: 400,
@@ -92,13 +112,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 			message: 'The request has no body: Truv always sends a JSON object',
 		});
 	}
-	if (rawBody.length > MAX_DELIVERY_BYTES) {
-		return answer(this, {
-			status: 413,
-			outcome: 'payload_too_large',
-			message: `The body has ${rawBody.length} bytes; Truv deliveries are at most ${MAX_DELIVERY_BYTES}`,
-		});
-	}
+	if (rawBody.length > MAX_DELIVERY_BYTES) return tooLarge(this, rawBody.length);
 
 	if (this.getNodeParameter('verifySignature', true) as boolean) {
 		const credentials = (await this.getCredentials(

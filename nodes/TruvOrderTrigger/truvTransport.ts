@@ -129,8 +129,9 @@ export async function truvApiRequest<T = IDataObject>(
 			request,
 		);
 	} catch (error) {
-		const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-		throw new NodeApiError(context.getNode(), error as JsonObject, {
+		const reason = (error as Error).message;
+		// Given the original error, NodeApiError would replace this message with a generic one.
+		throw new NodeApiError(context.getNode(), { reason } as JsonObject, {
 			message: `Could not reach Truv at ${truvBaseUrl(credentials)} (${reason})`,
 			description: `${method} ${path} failed before Truv answered. Check the Base URL and that this n8n can reach it.`,
 		});

@@ -82,7 +82,7 @@ function buildWorkflow(options: ContextOptions): { workflow: Workflow; node: INo
 		id: 'a1b2c3d4-0000-4000-8000-000000000001',
 		name: NODE_NAME,
 		type: NODE_TYPE,
-		typeVersion: 1,
+		typeVersion: 1.1,
 		position: [0, 0],
 		webhookId: WEBHOOK_ID,
 		parameters: options.parameters ?? {},
@@ -114,6 +114,8 @@ function additionalDataFor(
 				_type: string,
 				request: IHttpRequestOptions,
 			) => authenticateWithTruvCredential(credentials, request),
+			// Truv's credential has no pre-authentication step (no token exchange).
+			preAuthentication: async () => undefined,
 			getParentTypes: () => [],
 			getCredentialsProperties: () => credentialType.properties,
 		},
@@ -175,6 +177,8 @@ export interface DeliveryRequest extends ContextOptions {
 	rawBody: Buffer | string | undefined;
 	headers?: Record<string, string | string[] | undefined>;
 	mode?: WorkflowExecuteMode;
+	/** Leave the body for the node to read, as n8n does for content types it does not parse. */
+	bodyUnread?: boolean;
 }
 
 export interface DeliveryResult {
@@ -199,7 +203,21 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
 		if (value !== undefined) headers[name.toLowerCase()] = value;
 	}
 	const recorded: RecordedResponse = { statusCode: 200, body: undefined, headers: {}, sent: false };
-	const httpRequest = { method: 'POST', headers, rawBody, body: {}, query: {}, params: {} };
+	const httpRequest: IDataObject = {
+		method: 'POST',
+		headers,
+		rawBody,
+		body: {},
+		query: {},
+		params: {},
+	};
+	if (request.bodyUnread) {
+		// n8n leaves the body unread for content types it does not parse, and offers readRawBody().
+		httpRequest.rawBody = undefined;
+		httpRequest.readRawBody = async () => {
+			httpRequest.rawBody = rawBody;
+		};
+	}
 	const additionalData = additionalDataFor(request, {
 		httpRequest: httpRequest as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
 		httpResponse: fakeExpressResponse(
@@ -220,6 +238,7 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
 		request.mode ?? 'webhook',
 		webhookData,
 		[],
+		null,
 	);
 	const result = await nodeType.webhook.call(context);
 	if (!recorded.sent && result.webhookResponse !== undefined) {

@@ -57,6 +57,20 @@ describe('routing genuine deliveries', () => {
 		});
 	});
 
+	test('reads the body itself when n8n left it unread (a content type n8n does not parse)', async () => {
+		const body = orderBody('order-created');
+		const result = await deliver({
+			rawBody: body,
+			headers: {
+				...signedHeaders(body, SANDBOX_SECRET),
+				'content-type': 'application/octet-stream',
+			},
+			bodyUnread: true,
+		});
+		expect(result.status).toBe(200);
+		expect(result.workflowData![0]).toEqual([{ json: JSON.parse(body.toString()) }]);
+	});
+
 	test('answers with a small JSON acknowledgement naming the delivery', async () => {
 		const result = await genuine(fixtureBytes('order-created'));
 		expect(result.body).toEqual({
@@ -216,6 +230,16 @@ describe('payload validation', () => {
 		const result = await genuine(huge);
 		expect(result.status).toBe(413);
 		expect(result.body.outcome).toBe('payload_too_large');
+		expectNoExecution(result);
+	});
+
+	test('answers 413 from the declared Content-Length without reading the body', async () => {
+		const result = await deliver({
+			rawBody: undefined,
+			bodyUnread: true,
+			headers: { 'content-length': String(MAX_DELIVERY_BYTES + 1) },
+		});
+		expect(result.status).toBe(413);
 		expectNoExecution(result);
 	});
 

@@ -1,0 +1,340 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecycle';
+import type { HookOptions } from '../../helpers/n8nContexts';
+import {
+	hookContext,
+	PRODUCTION_WEBHOOK_URL,
+	TEST_WEBHOOK_BASE,
+	truvCredentials,
+} from '../../helpers/n8nContexts';
+import { startTruvStandIn } from '../../truv-stand-in/truvStandIn';
+import type { TruvStandIn } from '../../truv-stand-in/truvStandIn';
+
+let standIn: TruvStandIn;
+
+beforeAll(async () => {
+	standIn = await startTruvStandIn({ pageSize: 2 });
+});
+afterAll(async () => await standIn.close());
+beforeEach(() => {
+	for (const webhook of standIn.webhooks()) standIn.removeWebhook(webhook.id);
+	standIn.clearFaults();
+	standIn.resetCalls();
+});
+
+function standInCredentials(overrides: IDataObject = {}) {
+	return truvCredentials({
+		clientId: standIn.account.clientId,
+		accessSecret: standIn.account.secrets.sandbox,
+		baseUrl: standIn.url,
+		...overrides,
+	});
+}
+
+/** One trigger node; `staticData` is the workflow's static data as n8n keeps it between hooks. */
+function trigger(options: Partial<HookOptions> = {}) {
+	const staticData: IDataObject = options.staticData ?? {};
+	const make = () => {
+		const { context } = hookContext({ credentials: standInCredentials(), ...options, staticData });
+		return context;
+	};
+	const methods = {
+		staticData,
+		checkExists: async () => await lifecycle().default.checkExists.call(make()),
+		create: async () => await lifecycle().default.create.call(make()),
+		delete: async () => await lifecycle().default.delete.call(make()),
+		/** What n8n does on activation: create only when checkExists says there is nothing. */
+		activate: async () => {
+			if (!(await methods.checkExists())) await methods.create();
+		},
+	};
+	return methods;
+}
+
+function lifecycle() {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { TruvOrderTrigger } = require('../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node');
+	return new TruvOrderTrigger().webhookMethods;
+}
+
+const apiCalls = () => standIn.calls.map((call) => `${call.method} ${call.path}`);
+
+describe('automatic registration', () => {
+	test('activation registers the production URL with the selected events', async () => {
+		const node = trigger({ parameters: { events: ['order-refresh-failed', 'order-created'] } });
+		await node.activate();
+		const [webhook, ...others] = standIn.webhooks();
+		expect(others).toEqual([]);
+		expect(webhook).toMatchObject({
+			webhook_url: PRODUCTION_WEBHOOK_URL,
+			env_type: 'sandbox',
+			events: ['order-refresh-failed', 'order-created'],
+			enabled: true,
+			name: 'n8n: Truv orders (workflow wf-1)',
+		});
+		expect(node.staticData['node:Truv Order Trigger']).toEqual({
+			truvWebhooks: { [PRODUCTION_WEBHOOK_URL]: { id: webhook.id, environment: 'sandbox' } },
+		});
+	});
+
+	test('a second activation with the record finds the webhook and creates nothing', async () => {
+		const node = trigger();
+		await node.activate();
+		standIn.resetCalls();
+		expect(await node.checkExists()).toBe(true);
+		expect(apiCalls()).toEqual([`GET /v1/webhooks/${standIn.webhooks()[0].id}/`]);
+		expect(standIn.webhooks()).toHaveLength(1);
+	});
+
+	test('after a restart that lost the record, the existing webhook is adopted, not duplicated', async () => {
+		await trigger().activate();
+		const restarted = trigger();
+		await restarted.activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		expect(standIn.calls.filter((call) => call.method === 'POST')).toHaveLength(1);
+		const id = standIn.webhooks()[0].id;
+		expect((restarted.staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks).toEqual({
+			[PRODUCTION_WEBHOOK_URL]: { id, environment: 'sandbox' },
+		});
+	});
+
+	test('create adopts the webhook when Truv answers that the URL is already registered', async () => {
+		const existing = standIn.addWebhook({
+			webhook_url: PRODUCTION_WEBHOOK_URL,
+			env_type: 'sandbox',
+			events: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+			name: 'made in the dashboard',
+		});
+		const node = trigger();
+		expect(await node.create()).toBe(true);
+		expect(standIn.webhooks().map((webhook) => webhook.id)).toEqual([existing.id]);
+		expect(standIn.calls.find((call) => call.method === 'POST')?.status).toBe(400);
+		await node.delete();
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('a webhook deleted behind our back is registered again', async () => {
+		const node = trigger();
+		await node.activate();
+		standIn.removeWebhook(standIn.webhooks()[0].id);
+		await node.activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		expect(apiCalls().filter((call) => call === 'POST /v1/webhooks/')).toHaveLength(2);
+	});
+
+	test('a webhook Truv disabled is enabled again', async () => {
+		const node = trigger();
+		await node.activate();
+		standIn.disableWebhook(standIn.webhooks()[0].id);
+		standIn.resetCalls();
+		expect(await node.checkExists()).toBe(true);
+		expect(standIn.webhooks()[0].enabled).toBe(true);
+		expect(standIn.calls.find((call) => call.method === 'PATCH')?.body).toEqual({ enabled: true });
+	});
+
+	test('changed events are PATCHed onto the existing webhook', async () => {
+		await trigger({ parameters: { events: ['order-created'] } }).activate();
+		const staticData = {};
+		await trigger({ staticData, parameters: { events: ['order-created'] } }).activate();
+		standIn.resetCalls();
+		await trigger({ staticData, parameters: { events: ['order-status-updated'] } }).activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		expect(standIn.webhooks()[0].events).toEqual(['order-status-updated']);
+		expect(standIn.calls.find((call) => call.method === 'PATCH')?.body).toEqual({
+			events: ['order-status-updated'],
+		});
+	});
+
+	test('finds its webhook on a later page of the list', async () => {
+		for (let index = 0; index < 5; index++) {
+			standIn.addWebhook({
+				webhook_url: `https://elsewhere.example.com/hook/${index}`,
+				env_type: 'sandbox',
+			});
+		}
+		const ours = standIn.addWebhook({
+			webhook_url: PRODUCTION_WEBHOOK_URL,
+			env_type: 'sandbox',
+			events: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+		});
+		expect(await trigger().checkExists()).toBe(true);
+		expect(
+			standIn.calls.filter((call) => call.path === '/v1/webhooks/').length,
+		).toBeGreaterThanOrEqual(3);
+		expect(standIn.webhooks()).toHaveLength(6);
+		expect(standIn.webhooks().find((webhook) => webhook.id === ours.id)).toBeDefined();
+	});
+
+	test('does not adopt a webhook of the same URL in another environment', async () => {
+		standIn.addWebhook({ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' });
+		await trigger().activate();
+		expect(
+			standIn
+				.webhooks()
+				.map((webhook) => webhook.env_type)
+				.sort(),
+		).toEqual(['prod', 'sandbox']);
+	});
+
+	test('takes the environment from the credential when it is set explicitly', async () => {
+		await trigger({ credentials: standInCredentials({ environment: 'dev' }) }).activate();
+		expect(standIn.webhooks()[0].env_type).toBe('dev');
+	});
+});
+
+describe('deactivation', () => {
+	test('removes the webhook and the record', async () => {
+		const node = trigger();
+		await node.activate();
+		expect(await node.delete()).toBe(true);
+		expect(standIn.webhooks()).toEqual([]);
+		expect((node.staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks).toEqual({});
+	});
+
+	test('succeeds when the webhook is already gone', async () => {
+		const node = trigger();
+		await node.activate();
+		standIn.removeWebhook(standIn.webhooks()[0].id);
+		expect(await node.delete()).toBe(true);
+		expect(standIn.calls.at(-1)).toMatchObject({ method: 'DELETE', status: 404 });
+	});
+
+	test('never deletes a webhook it did not create or adopt', async () => {
+		const foreign = standIn.addWebhook({
+			webhook_url: 'https://crm.example.com/truv',
+			env_type: 'sandbox',
+		});
+		expect(await trigger().delete()).toBe(true);
+		expect(standIn.calls).toEqual([]);
+		expect(standIn.webhooks().map((webhook) => webhook.id)).toEqual([foreign.id]);
+	});
+
+	test("the test URL's hooks never touch the production webhook", async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		const listening = trigger({ staticData, isTest: true });
+		await listening.activate();
+		expect(
+			standIn
+				.webhooks()
+				.map((webhook) => webhook.webhook_url)
+				.sort(),
+		).toEqual(
+			[
+				PRODUCTION_WEBHOOK_URL,
+				PRODUCTION_WEBHOOK_URL.replace(/^https:\/\/n8n\.example\.com\/webhook/, TEST_WEBHOOK_BASE),
+			].sort(),
+		);
+		await listening.delete();
+		expect(standIn.webhooks().map((webhook) => webhook.webhook_url)).toEqual([
+			PRODUCTION_WEBHOOK_URL,
+		]);
+	});
+
+	test('any sequence of activations, restarts and deactivations leaves exactly one webhook per active URL', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		await trigger({ staticData }).activate();
+		await trigger().activate(); // restarted without its record
+		await trigger({ staticData }).delete();
+		expect(standIn.webhooks()).toEqual([]);
+		await trigger().activate();
+		await trigger().activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		await trigger().delete(); // a copy that never saw the record deletes nothing…
+		expect(standIn.webhooks()).toHaveLength(1);
+		const adopting = trigger();
+		await adopting.activate(); // …one that adopted it deletes it
+		await adopting.delete();
+		expect(standIn.webhooks()).toEqual([]);
+	});
+});
+
+describe('manual registration', () => {
+	test('makes no Truv API call at all', async () => {
+		const node = trigger({ parameters: { registration: 'manual' } });
+		expect(await node.checkExists()).toBe(true);
+		expect(await node.create()).toBe(true);
+		expect(await node.delete()).toBe(true);
+		expect(standIn.calls).toEqual([]);
+		expect(standIn.webhooks()).toEqual([]);
+	});
+});
+
+describe('errors the user sees', () => {
+	test('wrong keys: Truv 401 asks to check the Client ID and Access Secret', async () => {
+		const node = trigger({ credentials: standInCredentials({ accessSecret: 'sandbox-wrong' }) });
+		await expect(node.activate()).rejects.toThrow(/check the Client ID and Access Secret/);
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('invalid parameters: the field and Truv text', async () => {
+		const longName = 'x'.repeat(3000);
+		const node = trigger({
+			webhookBaseUrl: `https://n8n.example.com/${longName}`,
+		});
+		await expect(node.activate()).rejects.toThrow(/webhook_url: .+/);
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('Truv 500 names the status', async () => {
+		standIn.setFault({ method: 'GET', path: '/v1/webhooks/', kind: 'status500' });
+		await expect(trigger().activate()).rejects.toThrow(/Truv answered HTTP 500/);
+	});
+
+	test('a body that is not JSON is reported as such', async () => {
+		standIn.setFault({ method: 'GET', path: '/v1/webhooks/', kind: 'malformedJson' });
+		await expect(trigger().activate()).rejects.toThrow(/not JSON/);
+	});
+
+	test('an unreachable Truv names the address', async () => {
+		const closed = await startTruvStandIn();
+		const url = closed.url;
+		await closed.close();
+		const node = trigger({ credentials: standInCredentials({ baseUrl: url }) });
+		await expect(node.activate()).rejects.toThrow(new RegExp(`Could not reach Truv at ${url}`));
+	});
+
+	test('a secret without an environment prefix asks to choose the environment', async () => {
+		const node = trigger({ credentials: standInCredentials({ accessSecret: 'no-prefix-secret' }) });
+		await expect(node.activate()).rejects.toThrow(/Cannot tell the Truv environment/);
+		expect(standIn.calls).toEqual([]);
+	});
+});
+
+describe('public URL guard', () => {
+	test.each([
+		'http://localhost:5678/webhook',
+		'http://127.0.0.1:5678/webhook',
+		'https://192.168.1.20/webhook',
+		'https://10.0.0.5/webhook',
+		'https://172.20.1.1/webhook',
+		'http://n8n.example.com/webhook',
+		'https://[::1]:5678/webhook',
+	])('%s is not reachable by Truv', (url) => {
+		expect(unreachableReason(url)).toBeDefined();
+	});
+
+	test('a public https URL is fine', () => {
+		expect(unreachableReason('https://n8n.example.com/webhook/abc/webhook')).toBeUndefined();
+	});
+
+	test("stops activation against Truv's real API with a message about WEBHOOK_URL", async () => {
+		const node = trigger({
+			credentials: truvCredentials(),
+			webhookBaseUrl: 'http://localhost:5678/webhook',
+		});
+		const error = await node.activate().catch((caught: Error & { description?: string }) => caught);
+		expect(error).toBeInstanceOf(Error);
+		expect((error as Error).message).toMatch(
+			/Truv cannot deliver webhooks to http:\/\/localhost:5678/,
+		);
+		expect((error as { description?: string }).description).toMatch(/WEBHOOK_URL/);
+	});
+
+	test('allows a local URL when the Base URL is a stand-in', async () => {
+		await trigger({ webhookBaseUrl: 'http://127.0.0.1:5678/webhook' }).activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+	});
+});

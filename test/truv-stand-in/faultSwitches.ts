@@ -1,0 +1,103 @@
+import {
+	authenticationFailedBody,
+	notAuthenticatedBody,
+	SERVER_ERROR_HTML,
+	TRUNCATED_JSON,
+} from './truvErrors';
+import { type Answer, jsonAnswer } from './httpExchange';
+
+export const FAULT_KINDS = [
+	'status500',
+	'hang',
+	'status401',
+	'malformedJson',
+	'status403',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultSpec {
+	/** Only requests with this method (any case); all methods when absent. */
+	method?: string;
+	/** Only requests whose path starts with this, e.g. `/v1/webhooks/`; all when absent. */
+	path?: string;
+	kind: FaultKind;
+	/** How many matching requests fail; until cleared when absent. */
+	times?: number;
+}
+
+/**
+ * Switchable failures for the Truv API. The newest matching switch wins, so a test can narrow
+ * a broad fault for one request. A faulted request never reaches the API: nothing changes.
+ */
+export class FaultSwitches {
+	private faults: FaultSpec[] = [];
+
+	list(): FaultSpec[] {
+		return this.faults.map((fault) => ({ ...fault }));
+	}
+
+	set(spec: FaultSpec): void {
+		this.faults.unshift({ ...parseFaultSpec(spec) });
+	}
+
+	clear(): void {
+		this.faults = [];
+	}
+
+	/** The kind of the switch this request trips, spending one of its `times`. */
+	trip(method: string, path: string): FaultKind | undefined {
+		const fault = this.faults.find(
+			(candidate) =>
+				(candidate.method === undefined || candidate.method.toUpperCase() === method) &&
+				(candidate.path === undefined || path.startsWith(candidate.path)),
+		);
+		if (fault === undefined) return undefined;
+		if (fault.times !== undefined) {
+			fault.times -= 1;
+			if (fault.times <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
+		}
+		return fault.kind;
+	}
+}
+
+/** The answer a fault gives, or null for `hang`: the request is never answered. */
+export function faultAnswer(kind: FaultKind): Answer | null {
+	switch (kind) {
+		case 'hang':
+			return null;
+		case 'status500':
+			return { status: 500, body: SERVER_ERROR_HTML, contentType: 'text/html; charset=utf-8' };
+		case 'status401':
+			return jsonAnswer(401, authenticationFailedBody());
+		case 'status403':
+			return jsonAnswer(403, notAuthenticatedBody());
+		case 'malformedJson':
+			return { status: 200, body: TRUNCATED_JSON, contentType: 'application/json' };
+	}
+}
+
+/** Checks a spec that may come from JSON over the control API. */
+export function parseFaultSpec(input: unknown): FaultSpec {
+	if (typeof input !== 'object' || input === null)
+		throw new Error('A fault spec must be an object');
+	const spec = input as Record<string, unknown>;
+	if (!(FAULT_KINDS as readonly unknown[]).includes(spec.kind)) {
+		throw new Error(`Fault kind must be one of ${FAULT_KINDS.join(', ')}`);
+	}
+	const optionalString = (field: string) => {
+		const value = spec[field];
+		if (value !== undefined && typeof value !== 'string')
+			throw new Error(`${field} must be a string`);
+		return value as string | undefined;
+	};
+	const times = spec.times;
+	if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0)) {
+		throw new Error('times must be a positive integer');
+	}
+	return {
+		kind: spec.kind as FaultKind,
+		...(optionalString('method') === undefined ? {} : { method: optionalString('method') }),
+		...(optionalString('path') === undefined ? {} : { path: optionalString('path') }),
+		...(times === undefined ? {} : { times: times as number }),
+	};
+}

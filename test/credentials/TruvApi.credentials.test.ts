@@ -1,0 +1,121 @@
+import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { TruvApi } from '../../credentials/TruvApi.credentials';
+import { startTruvStandIn } from '../truv-stand-in/truvStandIn';
+import type { TruvStandIn } from '../truv-stand-in/truvStandIn';
+
+const credentialType = new TruvApi();
+
+let standIn: TruvStandIn;
+beforeAll(async () => {
+	standIn = await startTruvStandIn();
+});
+afterAll(async () => await standIn.close());
+
+/** Resolves an n8n expression such as `={{$credentials.baseUrl}}` with n8n-workflow's engine. */
+function resolve(expression: string, credentials: IDataObject): string {
+	const node: INode = {
+		id: 'n',
+		name: 'n',
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: {
+			getByName: () => ({ description: { properties: [] } }) as never,
+			getByNameAndVersion: () => ({ description: { properties: [] } }) as never,
+			getKnownTypes: () => ({}),
+		},
+	});
+	return String(
+		workflow.expression.getSimpleParameterValue(node, expression, 'internal', {
+			$credentials: credentials,
+		}),
+	);
+}
+
+/** Runs the credential's test request as n8n's credential tester does, rules included. */
+async function testCredential(
+	credentials: IDataObject,
+): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	const { request, rules } = credentialType.test;
+	const headers: Record<string, string> = {};
+	for (const [name, value] of Object.entries(
+		credentialType.authenticate.properties.headers ?? {},
+	)) {
+		headers[name] = resolve(String(value), credentials);
+	}
+	const url = `${resolve(String(request.baseURL), credentials)}${request.url}`;
+	const response = await fetch(url, { method: request.method, headers });
+	if (response.ok) return { status: 'OK', message: 'Connection tested successfully' };
+	const rule = (rules as IAuthenticateRuleResponseCode[]).find(
+		({ properties }) => properties.value === response.status,
+	);
+	return { status: 'Error', message: rule?.properties.message ?? response.statusText };
+}
+
+const goodKeys = () => ({
+	clientId: standIn.account.clientId,
+	accessSecret: standIn.account.secrets.sandbox,
+	environment: 'fromSecret',
+	baseUrl: `${standIn.url}/`,
+});
+
+describe('Truv API credential', () => {
+	test('asks for Client ID, Access Secret, Environment, a secondary secret and the Base URL', () => {
+		const byName = Object.fromEntries(credentialType.properties.map((p) => [p.name, p]));
+		expect(Object.keys(byName)).toEqual([
+			'clientId',
+			'accessSecret',
+			'environment',
+			'secondaryAccessSecret',
+			'baseUrl',
+		]);
+		expect(byName.accessSecret.typeOptions?.password).toBe(true);
+		expect(byName.secondaryAccessSecret.typeOptions?.password).toBe(true);
+		expect(byName.environment.default).toBe('fromSecret');
+		expect(
+			byName.environment.options?.map((option) => (option as { value: string }).value),
+		).toEqual(['fromSecret', 'sandbox', 'dev', 'prod']);
+		expect(byName.baseUrl.default).toBe('https://prod.truv.com');
+	});
+
+	test("authenticates with Truv's two headers", () => {
+		const credentials = goodKeys();
+		const { headers } = credentialType.authenticate.properties;
+		expect(resolve(String(headers?.['X-Access-Client-Id']), credentials)).toBe(
+			credentials.clientId,
+		);
+		expect(resolve(String(headers?.['X-Access-Secret']), credentials)).toBe(
+			credentials.accessSecret,
+		);
+	});
+
+	test('its test lists webhooks and passes with good keys (trailing slash in the Base URL too)', async () => {
+		standIn.resetCalls();
+		expect(await testCredential(goodKeys())).toEqual({ status: 'OK', message: expect.any(String) });
+		expect(standIn.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+			'GET /v1/webhooks/ 200',
+		]);
+	});
+
+	test("its test reports Truv's authentication failure with bad keys", async () => {
+		const result = await testCredential({ ...goodKeys(), accessSecret: 'sandbox-wrong' });
+		expect(result).toEqual({
+			status: 'Error',
+			message: 'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+		});
+	});
+
+	test("its test reports Truv's permission failure", async () => {
+		standIn.setFault({ path: '/v1/webhooks/', kind: 'status403', times: 1 });
+		const result = await testCredential(goodKeys());
+		expect(result.message).toMatch(/403 not_authenticated/);
+	});
+});

@@ -104,14 +104,7 @@ function tooLarge(context: IWebhookFunctions, bytes: number): IWebhookResponseDa
 export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const declaredLength = Number(this.getHeaderData()['content-length']);
 	if (declaredLength > MAX_DELIVERY_BYTES) return tooLarge(this, declaredLength);
-	const rawBody = await readRawBody(this);
-	if (rawBody === undefined || rawBody.length === 0) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: 'The request has no body: Truv always sends a JSON object',
-		});
-	}
+	const rawBody = (await readRawBody(this)) ?? Buffer.alloc(0);
 	if (rawBody.length > MAX_DELIVERY_BYTES) return tooLarge(this, rawBody.length);
 
 	if (this.getNodeParameter('verifySignature', true) as boolean) {
@@ -128,6 +121,13 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		}
 	}
 
+	if (rawBody.length === 0) {
+		return answer(this, {
+			status: 400,
+			outcome: 'invalid_payload',
+			message: 'The request has no body: Truv always sends a JSON object',
+		});
+	}
 	let payload: unknown;
 	try {
 		payload = parseJson(rawBody.toString('utf8'));

@@ -20,7 +20,9 @@ import type {
 import { Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
-import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
+// The explicit .ts: tools run under tsx, whose resolver would otherwise find the codex file
+// TruvOrderTrigger.node.json before TruvOrderTrigger.node.ts.
+import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
 
 export const NODE_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const NODE_NAME = 'Truv Order Trigger';

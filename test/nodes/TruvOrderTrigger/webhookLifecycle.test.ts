@@ -7,6 +7,7 @@ import {
 	PRODUCTION_WEBHOOK_URL,
 	TEST_WEBHOOK_BASE,
 	truvCredentials,
+	truvOrderTrigger,
 } from '../../helpers/n8nContexts';
 import { startTruvStandIn } from '../../truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../truv-stand-in/truvStandIn';
@@ -53,9 +54,7 @@ function trigger(options: Partial<HookOptions> = {}) {
 }
 
 function lifecycle() {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { TruvOrderTrigger } = require('../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node');
-	return new TruvOrderTrigger().webhookMethods;
+	return truvOrderTrigger.webhookMethods;
 }
 
 const apiCalls = () => standIn.calls.map((call) => `${call.method} ${call.path}`);

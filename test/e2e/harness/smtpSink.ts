@@ -1,0 +1,110 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+import { waitFor, type WaitOptions } from './wait';
+
+export interface RecordedMessage {
+	/** MAIL FROM of the envelope ('' for a null sender). */
+	from: string;
+	/** RCPT TO addresses of the envelope. */
+	to: string[];
+	/** The message exactly as transmitted after DATA. */
+	raw: string;
+	/** Top-level header fields, names lower-cased, folded lines joined. */
+	headers: Record<string, string>;
+	/** Everything after the header block, undecoded. */
+	body: string;
+	/** Credentials the client authenticated with, when it did. */
+	auth?: { username: string; password: string };
+	receivedAt: Date;
+}
+
+export interface SmtpSink {
+	host: string;
+	port: number;
+	messages: RecordedMessage[];
+	/** Resolves with all messages once at least `count` have arrived. */
+	waitFor(count: number, options?: WaitOptions): Promise<RecordedMessage[]>;
+	clear(): void;
+	close(): Promise<void>;
+}
+
+function splitMessage(raw: string): { headers: Record<string, string>; body: string } {
+	const normalized = raw.replace(/\r\n/g, '\n');
+	const end = normalized.indexOf('\n\n');
+	const headerBlock = end === -1 ? normalized : normalized.slice(0, end);
+	const body = end === -1 ? '' : normalized.slice(end + 2);
+	const headers: Record<string, string> = {};
+	for (const line of headerBlock.replace(/\n[ \t]+/g, ' ').split('\n')) {
+		const colon = line.indexOf(':');
+		if (colon <= 0) continue;
+		const name = line.slice(0, colon).trim().toLowerCase();
+		const value = line.slice(colon + 1).trim();
+		headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+	}
+	return { headers, body };
+}
+
+/**
+ * An SMTP server on 127.0.0.1 without TLS that accepts any sender, recipient and credentials and
+ * records each message, for n8n's email nodes and error notifications.
+ */
+export async function startSmtpSink(): Promise<SmtpSink> {
+	const messages: RecordedMessage[] = [];
+	const server = new SMTPServer({
+		secure: false,
+		disabledCommands: ['STARTTLS'],
+		authOptional: true,
+		allowInsecureAuth: true,
+		logger: false,
+		// A client that keeps its connection open must not hold a test's teardown for the default 30 s.
+		closeTimeout: 1_000,
+		onAuth(auth, session, callback) {
+			callback(null, { user: { username: auth.username ?? '', password: auth.password ?? '' } });
+		},
+		onData(stream, session, callback) {
+			const chunks: Buffer[] = [];
+			stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+			stream.on('end', () => {
+				const raw = Buffer.concat(chunks).toString('utf8');
+				const user = session.user as { username: string; password: string } | undefined;
+				messages.push({
+					from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+					to: session.envelope.rcptTo.map((recipient) => recipient.address),
+					raw,
+					...splitMessage(raw),
+					auth: user,
+					receivedAt: new Date(),
+				});
+				callback();
+			});
+		},
+	});
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const { port } = server.server.address() as AddressInfo;
+
+	return {
+		host: '127.0.0.1',
+		port,
+		messages,
+		async waitFor(count, options) {
+			return await waitFor(
+				() => {
+					if (messages.length < count) throw new Error(`${messages.length} so far`);
+					return [...messages];
+				},
+				{ description: `${count} message(s) at the SMTP sink`, ...options },
+			);
+		},
+		clear() {
+			messages.length = 0;
+		},
+		async close() {
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}

@@ -4,6 +4,7 @@ import {
 	claimDelivery,
 	DELIVERY_RECORD_LIMIT,
 	forgetProcessRecords,
+	storedWebhookIds,
 } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 
 beforeEach(() => forgetProcessRecords());
@@ -14,31 +15,37 @@ describe('claimDelivery', () => {
 		expect(claimDelivery(staticData, 'wf:node', 'a')).toBe(true);
 		expect(claimDelivery(staticData, 'wf:node', 'a')).toBe(false);
 		expect(claimDelivery(staticData, 'wf:node', 'b')).toBe(true);
-		expect(staticData.recentWebhookIds).toEqual(['a', 'b']);
+		expect(storedWebhookIds(staticData)).toEqual(['a', 'b']);
 	});
 
 	test('keeps the stored record bounded, forgetting the oldest first', () => {
 		const staticData: IDataObject = {};
-		const total = DELIVERY_RECORD_LIMIT + 250;
+		const total = DELIVERY_RECORD_LIMIT * 3 + 7;
 		for (let index = 0; index < total; index++) {
 			expect(claimDelivery(staticData, 'wf:node', `id-${index}`)).toBe(true);
 		}
-		const stored = staticData.recentWebhookIds as string[];
-		expect(stored).toHaveLength(DELIVERY_RECORD_LIMIT);
-		expect(stored[0]).toBe(`id-${total - DELIVERY_RECORD_LIMIT}`);
-		expect(stored[stored.length - 1]).toBe(`id-${total - 1}`);
-		// The newest are still recognised, after a restart too.
-		forgetProcessRecords();
-		expect(claimDelivery({ recentWebhookIds: [...stored] }, 'wf:node', `id-${total - 1}`)).toBe(
-			false,
+		const stored = storedWebhookIds(staticData);
+		expect(stored.length).toBeGreaterThanOrEqual(DELIVERY_RECORD_LIMIT);
+		expect(stored.length).toBeLessThanOrEqual(DELIVERY_RECORD_LIMIT * 1.1);
+		expect(stored).toEqual(
+			Array.from({ length: stored.length }, (_, index) => `id-${total - stored.length + index}`),
 		);
+		expect(stored[stored.length - 1]).toBe(`id-${total - 1}`);
+		// The newest are still recognised after a restart; the oldest are forgotten.
+		const saved = { recentWebhookIds: staticData.recentWebhookIds };
+		forgetProcessRecords();
+		expect(claimDelivery({ ...saved }, 'wf:node', `id-${total - 1}`)).toBe(false);
+		forgetProcessRecords();
+		expect(claimDelivery({ ...saved }, 'wf:node', 'id-0')).toBe(true);
 	});
 
 	test('recognises ids stored before a restart and keeps them when adding new ones', () => {
-		const staticData: IDataObject = { recentWebhookIds: ['old-1', 'old-2'] };
+		const staticData: IDataObject = { recentWebhookIds: '\nold-1\nold-2\n' };
 		expect(claimDelivery(staticData, 'wf:node', 'old-2')).toBe(false);
 		expect(claimDelivery(staticData, 'wf:node', 'new-1')).toBe(true);
-		expect(staticData.recentWebhookIds).toEqual(['old-1', 'old-2', 'new-1']);
+		expect(storedWebhookIds(staticData)).toEqual(['old-1', 'old-2', 'new-1']);
+		// Ids merged from the stored record stay known on the fast path too.
+		expect(claimDelivery(staticData, 'wf:node', 'old-1')).toBe(false);
 	});
 
 	test('re-adds ids that a concurrent save dropped from the stored record', () => {
@@ -46,7 +53,7 @@ describe('claimDelivery', () => {
 		// A second request loaded the record before the first one was saved.
 		const staleCopy: IDataObject = {};
 		expect(claimDelivery(staleCopy, 'wf:node', 'second')).toBe(true);
-		expect(staleCopy.recentWebhookIds).toEqual(['first', 'second']);
+		expect(storedWebhookIds(staleCopy)).toEqual(['first', 'second']);
 	});
 
 	test('keeps records of different triggers apart', () => {
@@ -54,9 +61,19 @@ describe('claimDelivery', () => {
 		expect(claimDelivery({}, 'wf-2:node', 'same')).toBe(true);
 	});
 
-	test('ignores a stored record that is not a list', () => {
-		const staticData: IDataObject = { recentWebhookIds: 'corrupted' };
+	test('ignores a stored record it did not write', () => {
+		const staticData: IDataObject = { recentWebhookIds: ['from', 'elsewhere'] };
 		expect(claimDelivery(staticData, 'wf:node', 'a')).toBe(true);
-		expect(staticData.recentWebhookIds).toEqual(['a']);
+		expect(storedWebhookIds(staticData)).toEqual(['a']);
+	});
+
+	test('treats ids as opaque strings, separators and quotes included', () => {
+		const staticData: IDataObject = {};
+		const odd = ['a\nb', '"a\nb"', '"quoted"', 'a', 'b', ''];
+		for (const id of odd) expect(claimDelivery(staticData, 'wf:node', id)).toBe(true);
+		expect(storedWebhookIds(staticData)).toEqual(odd);
+		forgetProcessRecords();
+		for (const id of odd) expect(claimDelivery(staticData, 'wf:node', id)).toBe(false);
+		expect(claimDelivery(staticData, 'wf:node', 'b\na')).toBe(true);
 	});
 });

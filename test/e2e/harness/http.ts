@@ -20,7 +20,10 @@ export interface HttpRequestOptions {
  * One HTTP request on a fresh connection. No keep-alive on purpose: pooled sockets to an n8n that a
  * test stops would outlive the test and keep Jest from exiting.
  */
-export async function request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+export async function request(
+	url: string,
+	options: HttpRequestOptions = {},
+): Promise<HttpResponse> {
 	const { method = 'GET', body, timeoutMs = 60_000 } = options;
 	const headers: Record<string, string> = { ...options.headers };
 	let payload: Buffer | undefined;

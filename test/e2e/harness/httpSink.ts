@@ -1,4 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+	createServer,
+	type IncomingHttpHeaders,
+	type Server,
+	type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { waitFor, type WaitOptions } from './wait';
@@ -71,7 +76,9 @@ async function send(response: ServerResponse, answer: SinkResponse): Promise<voi
 }
 
 /** An HTTP server on 127.0.0.1 that records every request, for outbound calls n8n makes. */
-export async function startHttpSink(responder: SinkResponder = defaultResponder): Promise<HttpSink> {
+export async function startHttpSink(
+	responder: SinkResponder = defaultResponder,
+): Promise<HttpSink> {
 	const requests: RecordedRequest[] = [];
 	let currentResponder = responder;
 

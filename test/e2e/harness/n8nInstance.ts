@@ -26,6 +26,8 @@ export interface StartN8nOptions {
 	tarballs: string[];
 	/** Extra environment for n8n; overrides the harness's own settings. */
 	env?: Record<string, string>;
+	/** n8n's HTTP port; a free one when omitted. */
+	port?: number;
 	/** How long n8n may take to answer its readiness check. */
 	startTimeoutMs?: number;
 }
@@ -144,12 +146,12 @@ export interface N8nInstance {
 		webhookIdAndPath: string,
 		options?: WaitOptions & { method?: string },
 	): Promise<void>;
+	/** Every node type n8n has loaded, with the type versions it knows of each. */
+	nodeTypes(): Promise<Map<string, number[]>>;
 	/** Every execution matching the query, newest first. */
 	executions(query?: ExecutionQuery): Promise<Execution[]>;
 	/** Resolves with the matching executions once at least `count` of them have finished. */
-	waitForExecutions(
-		query: ExecutionQuery & { count: number } & WaitOptions,
-	): Promise<Execution[]>;
+	waitForExecutions(query: ExecutionQuery & { count: number } & WaitOptions): Promise<Execution[]>;
 	/** The last lines of n8n's log. */
 	logTail(lines?: number): string;
 	/** Whether n8n's main process is running. */
@@ -160,8 +162,11 @@ export interface N8nInstance {
 	stop(): Promise<void>;
 	/** SIGKILL to n8n's process group, as a crash or an OOM kill would. */
 	kill(): Promise<void>;
-	/** Stops and starts again with the same user folder, database and ports. */
-	restart(): Promise<void>;
+	/**
+	 * Stops and starts again with the same user folder, database and ports. With `tarballs`, installs
+	 * those packages (replacing installed versions) while n8n is down, as an upgrade would.
+	 */
+	restart(options?: { tarballs?: string[] }): Promise<void>;
 }
 
 interface HarnessState {
@@ -210,6 +215,8 @@ function installExitHook(): void {
 	process.on('exit', killAll);
 	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 		process.once(signal, () => {
+			// Another listener (e.g. the dev server's graceful stop) owns this signal.
+			if (process.listenerCount(signal) > 0) return;
 			killAll();
 			process.kill(process.pid, signal);
 		});
@@ -243,7 +250,8 @@ function buildEnvironment(
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',
 		N8N_PROTOCOL: 'http',
-		WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+		// 2.41 deprecates WEBHOOK_URL for N8N_WEBHOOK_URL, which 2.8 does not know.
+		[runtime.version === '2.8.4' ? 'WEBHOOK_URL' : 'N8N_WEBHOOK_URL']: `http://127.0.0.1:${port}/`,
 		N8N_SECURE_COOKIE: 'false',
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
@@ -306,11 +314,21 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	const userFolder = options.userFolder ?? (await mkdtemp(join(tmpdir(), 'n8n-e2e-')));
 	await mkdir(userFolder, { recursive: true });
 	const installedPackages: InstalledCommunityPackage[] = [];
-	for (const tarball of options.tarballs) {
-		installedPackages.push(await installCommunityPackage(userFolder, tarball));
-	}
+	const installAll = async (tarballs: string[]): Promise<InstalledCommunityPackage[]> => {
+		const installed: InstalledCommunityPackage[] = [];
+		for (const tarball of tarballs) {
+			const result = await installCommunityPackage(userFolder, tarball);
+			const previous = installedPackages.findIndex(({ name }) => name === result.name);
+			if (previous === -1) installedPackages.push(result);
+			else installedPackages[previous] = result;
+			installed.push(result);
+		}
+		return installed;
+	};
+	await installAll(options.tarballs);
 
-	const [port, brokerPort] = await getFreePorts(2);
+	const [freePort, brokerPort] = await getFreePorts(2);
+	const port = options.port ?? freePort;
 	const baseUrl = `http://127.0.0.1:${port}`;
 	const env = buildEnvironment(runtime, userFolder, port, brokerPort, options.env ?? {});
 	const logFile = join(userFolder, 'n8n.log');
@@ -327,7 +345,10 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 
 	const spawnN8n = (): void => {
 		const log = openSync(logFile, 'a');
-		writeFileSync(log, `\n=== harness: starting n8n ${runtime.version} at ${new Date().toISOString()}\n`);
+		writeFileSync(
+			log,
+			`\n=== harness: starting n8n ${runtime.version} at ${new Date().toISOString()}\n`,
+		);
 		// Its own process group, so that stop() and the exit hook reach the task runners too.
 		const started = spawn(runtime.nodeBin, [runtime.n8nBin, 'start'], {
 			cwd: userFolder,
@@ -378,17 +399,16 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		if (current?.pid === undefined) return;
 		const pgid = current.pid;
 		killProcessGroup(pgid, signal);
-		const timedOut = await Promise.race([
-			exited.then(() => false),
-			sleep(graceMs).then(() => true),
-		]);
-		if (timedOut) killProcessGroup(pgid, 'SIGKILL');
+		// n8n gets graceMs to shut down (it waits for running executions) before it is killed.
+		const escalation = setTimeout(() => killProcessGroup(pgid, 'SIGKILL'), graceMs);
 		await exited;
-		// The main process may exit before its task runner does.
+		clearTimeout(escalation);
+		// The task runner may outlive the main process by a moment; after that, it is killed.
+		const runnerDeadline = Date.now() + Math.min(graceMs, 5_000);
 		await waitFor(
 			() => {
 				if (!processGroupExists(pgid)) return true;
-				killProcessGroup(pgid, 'SIGKILL');
+				if (Date.now() > runnerDeadline) killProcessGroup(pgid, 'SIGKILL');
 				return undefined;
 			},
 			{ timeoutMs: 30_000, intervalMs: 100, description: `n8n process group ${pgid} to exit` },
@@ -464,19 +484,25 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		writeState(userFolder, state);
 	};
 
+	/** `<type>@<version>` of every node type n8n loaded, from the file the editor reads. */
+	const nodeVersionIdentifiers = async (): Promise<string[]> => {
+		const url = `${baseUrl}/types/node-versions.json`;
+		const answer = await request(url, {
+			headers: { 'browser-id': browserId, cookie: authCookie },
+		});
+		if (answer.status !== 200) throw new HttpError('GET', url, answer);
+		return answer.json as string[];
+	};
+
 	/**
 	 * Writes the installed_packages rows n8n's installer would have written, from the node types
 	 * n8n actually loaded, and fails when n8n did not load a package.
 	 */
-	const recordPackages = async (): Promise<void> => {
-		for (const installed of installedPackages) {
+	const recordPackages = async (packages: InstalledCommunityPackage[]): Promise<void> => {
+		for (const installed of packages) {
 			const identifiers = await waitFor(
 				async () => {
-					const answer = await request(`${baseUrl}/types/node-versions.json`, {
-						headers: { 'browser-id': browserId, cookie: authCookie },
-					});
-					if (answer.status !== 200) throw new HttpError('GET', 'node-versions.json', answer);
-					const own = (answer.json as string[]).filter((identifier) =>
+					const own = (await nodeVersionIdentifiers()).filter((identifier) =>
 						identifier.startsWith(`${installed.name}.`),
 					);
 					return own.length ? own : undefined;
@@ -490,7 +516,10 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 				'POST',
 				'/node-types',
 				{
-					nodeInfos: types.map((type) => ({ name: type, version: highestVersion(identifiers, type) })),
+					nodeInfos: types.map((type) => ({
+						name: type,
+						version: highestVersion(identifiers, type),
+					})),
 				},
 			);
 			const nodes: InstalledNodeRecord[] = types.map((type, index) => ({
@@ -515,7 +544,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 
 	await start();
 	try {
-		await recordPackages();
+		await recordPackages(installedPackages);
 	} catch (error) {
 		await terminate('SIGKILL', 0);
 		throw error;
@@ -597,7 +626,11 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		activateWorkflow: async (id) =>
 			await api<Workflow>('POST', `/workflows/${id}/${usesPublish ? 'publish' : 'activate'}`, {}),
 		deactivateWorkflow: async (id) =>
-			await api<Workflow>('POST', `/workflows/${id}/${usesPublish ? 'unpublish' : 'deactivate'}`, {}),
+			await api<Workflow>(
+				'POST',
+				`/workflows/${id}/${usesPublish ? 'unpublish' : 'deactivate'}`,
+				{},
+			),
 		async waitForWebhook(webhookIdAndPath, { method = 'POST', ...waitOptions } = {}) {
 			const url = instance.webhookUrl(webhookIdAndPath);
 			// A CORS preflight looks the webhook up without running its workflow: 204 once it is
@@ -613,6 +646,15 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 				},
 				{ description: `webhook ${method} ${url}`, ...waitOptions },
 			);
+		},
+		async nodeTypes() {
+			const known = new Map<string, number[]>();
+			for (const identifier of await nodeVersionIdentifiers()) {
+				const at = identifier.lastIndexOf('@');
+				const type = identifier.slice(0, at);
+				known.set(type, [...(known.get(type) ?? []), Number(identifier.slice(at + 1))]);
+			}
+			return known;
 		},
 		executions: listExecutions,
 		async waitForExecutions({ count, timeoutMs, intervalMs, description, ...query }) {
@@ -641,10 +683,12 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		},
 		stop: async () => await serialized(async () => await terminate('SIGTERM', 60_000)),
 		kill: async () => await serialized(async () => await terminate('SIGKILL', 0)),
-		restart: async () =>
+		restart: async ({ tarballs = [] } = {}) =>
 			await serialized(async () => {
 				await terminate('SIGTERM', 60_000);
+				const upgraded = await installAll(tarballs);
 				await start();
+				if (upgraded.length) await recordPackages(upgraded);
 			}),
 	};
 	return instance;

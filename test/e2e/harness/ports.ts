@@ -41,7 +41,9 @@ export async function getFreePorts(count: number): Promise<number[]> {
 		return address.port;
 	});
 	await Promise.all(
-		servers.map(async (server) => await new Promise<void>((resolve) => server.close(() => resolve()))),
+		servers.map(
+			async (server) => await new Promise<void>((resolve) => server.close(() => resolve())),
+		),
 	);
 	return ports;
 }

@@ -14,6 +14,10 @@ export interface RecordedMessage {
 	headers: Record<string, string>;
 	/** Everything after the header block, undecoded. */
 	body: string;
+	/** The text/plain content, decoded (quoted-printable or base64), or '' when there is none. */
+	text: string;
+	/** The text/html content, decoded, or '' when there is none. */
+	html: string;
 	/** Credentials the client authenticated with, when it did. */
 	auth?: { username: string; password: string };
 	receivedAt: Date;
@@ -27,6 +31,47 @@ export interface SmtpSink {
 	waitFor(count: number, options?: WaitOptions): Promise<RecordedMessage[]>;
 	clear(): void;
 	close(): Promise<void>;
+}
+
+function decodeTransfer(body: string, encoding: string | undefined): string {
+	switch ((encoding ?? '').toLowerCase()) {
+		case 'base64':
+			return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+		case 'quoted-printable':
+			return Buffer.from(
+				body
+					.replace(/=\r?\n/g, '')
+					.replace(/=([0-9A-Fa-f]{2})/g, (_match, hex: string) =>
+						String.fromCharCode(parseInt(hex, 16)),
+					),
+				'latin1',
+			).toString('utf8');
+		default:
+			return body;
+	}
+}
+
+/** The decoded text/plain and text/html parts, looking into nested multipart bodies. */
+function decodedContent(
+	headers: Record<string, string>,
+	body: string,
+): { text: string; html: string } {
+	const contentType = headers['content-type'] ?? 'text/plain';
+	const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+	if (/^multipart\//i.test(contentType) && boundary) {
+		const found = { text: '', html: '' };
+		for (const part of body.split(`--${boundary}`).slice(1)) {
+			if (part.startsWith('--')) break;
+			const parsed = splitMessage(part.replace(/^\r?\n/, ''));
+			const content = decodedContent(parsed.headers, parsed.body);
+			found.text ||= content.text;
+			found.html ||= content.html;
+		}
+		return found;
+	}
+	const decoded = decodeTransfer(body, headers['content-transfer-encoding']).replace(/\n$/, '');
+	if (/^text\/html/i.test(contentType)) return { text: '', html: decoded };
+	return { text: decoded, html: '' };
 }
 
 function splitMessage(raw: string): { headers: Record<string, string>; body: string } {
@@ -67,12 +112,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 			stream.on('data', (chunk: Buffer) => chunks.push(chunk));
 			stream.on('end', () => {
 				const raw = Buffer.concat(chunks).toString('utf8');
+				const parsed = splitMessage(raw);
 				const user = session.user as { username: string; password: string } | undefined;
 				messages.push({
 					from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
 					to: session.envelope.rcptTo.map((recipient) => recipient.address),
 					raw,
-					...splitMessage(raw),
+					...parsed,
+					...decodedContent(parsed.headers, parsed.body),
 					auth: user,
 					receivedAt: new Date(),
 				});

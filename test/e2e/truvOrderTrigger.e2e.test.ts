@@ -1,0 +1,408 @@
+// The packed package in real n8n (2.41.1 on Node 24, 2.8.4 on Node 20), installed as the Community
+// Nodes installer does, driven by the Truv API stand-in's signed deliveries.
+import { existsSync, readFileSync } from 'fs';
+import { rm } from 'fs/promises';
+import { dirname, join } from 'path';
+
+import { packRepository } from '../../scripts/lib/communityPackage';
+import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../scripts/lib/runtimes';
+import { fixtureJson } from '../helpers/fixtures';
+import {
+	signTruvWebhookBody,
+	startTruvStandIn,
+	type TruvStandIn,
+} from '../truv-stand-in/truvStandIn';
+import { startHttpSink, type HttpSink } from './harness/httpSink';
+import {
+	startN8n,
+	type CreatedCredential,
+	type Execution,
+	type N8nInstance,
+} from './harness/n8nInstance';
+import { startSmtpSink, type SmtpSink } from './harness/smtpSink';
+import {
+	exampleFiles,
+	exampleWorkflow,
+	outputPath,
+	routingWorkflow,
+	TRUV_TRIGGER_NAME,
+	TRUV_TRIGGER_TYPE,
+	triggerWebhookId,
+} from './truvWorkflows';
+
+const repositoryRoot = join(__dirname, '..', '..');
+// E2E_N8N_VERSIONS=2.8.4 narrows a run while developing; CI runs every supported version.
+const versions = (process.env.E2E_N8N_VERSIONS?.split(',') ??
+	Object.keys(n8nRuntimes)) as N8nVersion[];
+const minutes = (count: number): number => count * 60_000;
+
+// Timeouts only end a hung run; nothing here asserts on time.
+jest.setTimeout(minutes(5));
+
+const ORDER_FIXTURES = [
+	['order-created', 'order-created'],
+	['order-status-updated-completed', 'order-status-updated'],
+	['order-status-updated-expired', 'order-status-updated'],
+	['order-status-updated-minimal', 'order-status-updated'],
+	['order-refresh-failed', 'order-refresh-failed'],
+] as const;
+const OUTPUT_INDEX: Record<string, number> = {
+	'order-created': 0,
+	'order-status-updated': 1,
+	'order-refresh-failed': 2,
+};
+
+let serial = 0;
+/** A Truv sample with a webhook_id of its own (two of Truv's samples share one). */
+function freshEvent(
+	fixture: string,
+	changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+	serial += 1;
+	return {
+		...fixtureJson(fixture),
+		webhook_id: `e2e${Date.now().toString(16)}${serial.toString(16).padStart(8, '0')}`,
+		...changes,
+	};
+}
+
+/** Which output of the trigger an execution used, from its run data. */
+function triggerOutput(execution: Execution): { output: number; json: Record<string, unknown> } {
+	const run = execution.data?.resultData.runData[TRUV_TRIGGER_NAME]?.[0];
+	const outputs = run?.data?.main ?? [];
+	const output = outputs.findIndex((items) => (items ?? []).length > 0);
+	return { output, json: (outputs[output]?.[0]?.json ?? {}) as Record<string, unknown> };
+}
+
+let tarball: string;
+
+beforeAll(async () => {
+	tarball = await packRepository(repositoryRoot);
+}, minutes(3));
+
+afterAll(async () => {
+	if (tarball) await rm(dirname(tarball), { recursive: true, force: true });
+});
+
+describe.each(versions)('Truv Order Trigger in n8n %s', (version) => {
+	let n8n: N8nInstance;
+	let standIn: TruvStandIn;
+	let httpSink: HttpSink;
+	let smtpSink: SmtpSink;
+	let truvCredential: CreatedCredential;
+	let emailWorkflowId: string;
+	let routingWorkflowId: string;
+	const routingWebhookId = `truv-routing-${version.replace(/\./g, '-')}`;
+	let emailWebhookId: string;
+	const routingUrl = () => n8n.webhookUrl(`${routingWebhookId}/webhook`);
+
+	/** Delivers straight to the routing workflow's URL, once, as Truv would (signed unless told). */
+	const deliverToRouting = async (
+		event: Record<string, unknown> | Buffer | string,
+		options: Parameters<TruvStandIn['deliver']>[1] = {},
+	) => {
+		const result = await standIn.deliver(
+			typeof event === 'object' && !Buffer.isBuffer(event)
+				? Buffer.from(JSON.stringify(event))
+				: event,
+			{ url: routingUrl(), maxRetries: 0, ...options },
+		);
+		return result.attempts[result.attempts.length - 1];
+	};
+
+	/** The routing workflow's executions so far. */
+	const routingCount = async () => (await n8n.executions({ workflowId: routingWorkflowId })).length;
+
+	/** Waits for exactly `count` executions of the routing workflow (a later one fails the test). */
+	const routingExecutions = async (count: number) => {
+		const executions = await n8n.waitForExecutions({
+			workflowId: routingWorkflowId,
+			count,
+			includeData: true,
+		});
+		expect(executions).toHaveLength(count);
+		return executions;
+	};
+
+	beforeAll(async () => {
+		await provisionN8n(version);
+		[standIn, httpSink, smtpSink] = await Promise.all([
+			startTruvStandIn({ delivery: { retryDelayMs: 200, maxRetries: 3, timeoutMs: 10_000 } }),
+			startHttpSink(),
+			startSmtpSink(),
+		]);
+		n8n = await startN8n({ version, tarballs: [tarball] });
+	}, minutes(30));
+
+	afterAll(async () => {
+		const userFolder = n8n?.userFolder;
+		await n8n?.stop();
+		await Promise.all([standIn?.close(), httpSink?.close(), smtpSink?.close()]);
+		if (userFolder) await rm(userFolder, { recursive: true, force: true });
+	}, minutes(3));
+
+	test('is installed like a community package: no bundled dependencies, types under n8n-nodes-truv', async () => {
+		const installed = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-truv');
+		const packageJson = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+		expect(packageJson.peerDependencies).toBeUndefined();
+		expect(packageJson.devDependencies).toBeUndefined();
+		// zod and n8n-workflow can only come from n8n itself.
+		expect(existsSync(join(installed, 'node_modules'))).toBe(false);
+		const packages = await n8n.rest<
+			Array<{ packageName: string; installedNodes: Array<{ type: string }> }>
+		>('GET', '/community-packages');
+		expect(packages).toEqual([
+			expect.objectContaining({
+				packageName: 'n8n-nodes-truv',
+				installedNodes: [expect.objectContaining({ type: TRUV_TRIGGER_TYPE })],
+			}),
+		]);
+	});
+
+	test("the credential test passes through n8n's API with good keys and fails with bad ones", async () => {
+		truvCredential = await n8n.createCredential('truvApi', 'Truv (stand-in)', {
+			clientId: standIn.account.clientId,
+			accessSecret: standIn.account.secrets.sandbox,
+			environment: 'fromSecret',
+			secondaryAccessSecret: '',
+			baseUrl: standIn.url,
+		});
+		expect(await n8n.testCredential(truvCredential)).toEqual(
+			expect.objectContaining({ status: 'OK' }),
+		);
+		expect(
+			await n8n.testCredential(truvCredential, {
+				...truvCredential.data,
+				accessSecret: 'sandbox-wrong',
+			}),
+		).toEqual({
+			status: 'Error',
+			// n8n's own text for Truv's 401 answer.
+			message: expect.stringMatching(/check your credentials/i),
+		});
+		expect(standIn.calls.filter((call) => call.status === 401).length).toBeGreaterThan(0);
+	});
+
+	test('activation registers one Truv webhook per trigger, with its selected events', async () => {
+		const smtpCredential = await n8n.createCredential('smtp', 'SMTP sink', {
+			host: '127.0.0.1',
+			port: smtpSink.port,
+			secure: false,
+			disableStartTls: true,
+			user: 'n8n',
+			password: 'sink',
+		});
+		const email = exampleWorkflow('truv-refresh-failed-to-email.json', {
+			credentials: {
+				truvApi: { id: truvCredential.id, name: truvCredential.name },
+				smtp: { id: smtpCredential.id, name: smtpCredential.name },
+			},
+		});
+		emailWebhookId = triggerWebhookId(email);
+		emailWorkflowId = (await n8n.createWorkflow(email)).id;
+		routingWorkflowId = (
+			await n8n.createWorkflow(
+				routingWorkflow(
+					routingWebhookId,
+					{ id: truvCredential.id, name: truvCredential.name },
+					httpSink.url,
+				),
+			)
+		).id;
+		await n8n.activateWorkflow(emailWorkflowId);
+		await n8n.activateWorkflow(routingWorkflowId);
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		await n8n.waitForWebhook(`${emailWebhookId}/webhook`);
+
+		const registered = standIn.webhooks().map(({ webhook_url, env_type, events, enabled }) => ({
+			webhook_url,
+			env_type,
+			events,
+			enabled,
+		}));
+		expect(registered).toHaveLength(2);
+		expect(registered).toEqual(
+			expect.arrayContaining([
+				{
+					webhook_url: n8n.webhookUrl(`${emailWebhookId}/webhook`),
+					env_type: 'sandbox',
+					events: ['order-refresh-failed'],
+					enabled: true,
+				},
+				{
+					webhook_url: routingUrl(),
+					env_type: 'sandbox',
+					events: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+					enabled: true,
+				},
+			]),
+		);
+	});
+
+	test('each order event runs its own branch only; a refresh failure sends exactly one email', async () => {
+		const sent: Array<Record<string, unknown>> = [];
+		for (const [fixture] of ORDER_FIXTURES) {
+			const event = freshEvent(fixture);
+			sent.push(event);
+			// To every enabled webhook subscribed to the event, as Truv does.
+			const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), { maxRetries: 0 });
+			expect(result.attempts.map((attempt) => attempt.status)).toEqual(
+				event.event_type === 'order-refresh-failed' ? [200, 200] : [200],
+			);
+		}
+		const executions = await routingExecutions(sent.length);
+		const byWebhookId = new Map(
+			executions.map((execution) => [triggerOutput(execution).json.webhook_id, execution]),
+		);
+		for (const event of sent) {
+			const execution = byWebhookId.get(event.webhook_id)!;
+			expect(execution.status).toBe('success');
+			const { output, json } = triggerOutput(execution);
+			expect(output).toBe(OUTPUT_INDEX[String(event.event_type)]);
+			expect(json).toEqual(event);
+		}
+		const posted = await httpSink.waitFor(sent.length);
+		for (const [eventType, count] of [
+			['order-created', 1],
+			['order-status-updated', 3],
+			['order-refresh-failed', 1],
+		] as const) {
+			expect(
+				posted.filter((request) => request.path === outputPath(routingWebhookId, eventType)),
+			).toHaveLength(count);
+		}
+
+		const [emailExecution] = await n8n.waitForExecutions({ workflowId: emailWorkflowId, count: 1 });
+		expect(emailExecution.status).toBe('success');
+		const [message] = await smtpSink.waitFor(1);
+		expect(message.headers.subject).toContain('4138538');
+		expect(message.body).toContain('Order number: 4138538');
+		expect(smtpSink.messages).toHaveLength(1);
+	});
+
+	test('refuses forged and broken deliveries with 401 or 400 and acknowledges other events, without executions', async () => {
+		const before = await routingCount();
+		const genuine = Buffer.from(JSON.stringify(freshEvent('order-created')));
+		const tampered = Buffer.from(genuine.toString().replace('"pending"', '"completed"'));
+		const invalid = freshEvent('order-refresh-failed');
+		delete invalid.order_id;
+		const cases: Array<[string, Buffer, Parameters<TruvStandIn['deliver']>[1], number]> = [
+			['unsigned', genuine, { signature: null }, 401],
+			['signed with another secret', genuine, { secret: 'sandbox-attacker' }, 401],
+			[
+				'tampered',
+				tampered,
+				{ signature: signTruvWebhookBody(genuine, standIn.account.secrets.sandbox!) },
+				401,
+			],
+			['invalid order payload', Buffer.from(JSON.stringify(invalid)), {}, 400],
+			['non-order event', Buffer.from(JSON.stringify(freshEvent('task-status-updated'))), {}, 200],
+			[
+				'order-finalized',
+				Buffer.from(JSON.stringify(freshEvent('order-created', { event_type: 'order-finalized' }))),
+				{},
+				200,
+			],
+		];
+		for (const [label, body, options, status] of cases) {
+			const attempt = await deliverToRouting(body, options);
+			expect({ label, status: attempt.status }).toEqual({ label, status });
+			expect(JSON.parse(attempt.responseBody ?? '{}')).toEqual(
+				expect.objectContaining({ received: status === 200, message: expect.any(String) }),
+			);
+		}
+		// A genuine delivery after them: once it has run, nothing else may have.
+		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
+		await routingExecutions(before + 1);
+	});
+
+	test('the same webhook_id three times runs the workflow once, across a restart of n8n too', async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-status-updated-completed');
+		const answers = [];
+		answers.push(await deliverToRouting(event));
+		answers.push(await deliverToRouting(event));
+		await routingExecutions(before + 1);
+		await n8n.restart();
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		answers.push(await deliverToRouting(event));
+		expect(
+			answers.map((answer) => [answer.status, JSON.parse(answer.responseBody ?? '{}').outcome]),
+		).toEqual([
+			[200, 'accepted'],
+			[200, 'duplicate'],
+			[200, 'duplicate'],
+		]);
+		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
+		await routingExecutions(before + 2);
+	});
+
+	test('a delivery Truv retries after a failed answer still runs the workflow once', async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-refresh-failed');
+		// n8n is not serving the URL when Truv first delivers (404), then is again: Truv retries.
+		await n8n.deactivateWorkflow(routingWorkflowId);
+		const delivery = standIn.deliver(Buffer.from(JSON.stringify(event)), {
+			url: routingUrl(),
+			maxRetries: 3,
+			retryDelayMs: 4_000,
+		});
+		await n8n.activateWorkflow(routingWorkflowId);
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		const result = await delivery;
+		expect(result.attempts[0].status).toBe(404);
+		expect(result.attempts[result.attempts.length - 1].status).toBe(200);
+		// Truv may also deliver it again on its own: acknowledged, not run.
+		const again = await deliverToRouting(event);
+		expect(JSON.parse(again.responseBody ?? '{}').outcome).toBe('duplicate');
+		const executions = await routingExecutions(before + 1);
+		expect(triggerOutput(executions[0]).json.webhook_id).toBe(event.webhook_id);
+	});
+
+	test('restarting with active workflows keeps exactly one webhook each; deactivating removes it', async () => {
+		await n8n.restart();
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		expect(standIn.webhooks()).toHaveLength(2);
+
+		await n8n.deactivateWorkflow(emailWorkflowId);
+		expect(standIn.webhooks().map((webhook) => webhook.webhook_url)).toEqual([routingUrl()]);
+	});
+
+	test('killed with SIGKILL while active, n8n restarts with exactly one webhook and deliveries resume', async () => {
+		const before = await routingCount();
+		await n8n.kill();
+		await n8n.restart();
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		expect(standIn.webhooks().map((webhook) => webhook.webhook_url)).toEqual([routingUrl()]);
+		const result = await standIn.deliver(Buffer.from(JSON.stringify(freshEvent('order-created'))), {
+			maxRetries: 0,
+		});
+		expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
+		await routingExecutions(before + 1);
+	});
+
+	test('stopped with the workflow unpublished, n8n leaves no webhook at Truv', async () => {
+		await n8n.deactivateWorkflow(routingWorkflowId);
+		await n8n.stop();
+		expect(standIn.webhooks()).toEqual([]);
+		await n8n.restart();
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test.each(exampleFiles)(
+		'example %s imports and uses node types and versions this n8n has',
+		async (file) => {
+			const workflow = exampleWorkflow(file);
+			const created = await n8n.createWorkflow(workflow);
+			expect(created.nodes).toHaveLength(workflow.nodes.length);
+			const known = await n8n.nodeTypes();
+			for (const node of workflow.nodes) {
+				const versionsOfType = known.get(String(node.type));
+				expect({ type: node.type, versions: versionsOfType }).toEqual({
+					type: node.type,
+					versions: expect.arrayContaining([node.typeVersion]),
+				});
+			}
+		},
+	);
+});

@@ -1,0 +1,103 @@
+// Workflows the end-to-end tests (and `npm start`) run: the shipped examples, wired to local
+// credentials and sinks, and a routing workflow that sends each output to its own sink path.
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
+
+import type { WorkflowJson } from './harness/n8nInstance';
+
+export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
+export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';
+export const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
+
+export interface CredentialRef {
+	id: string;
+	name: string;
+}
+
+export const exampleFiles = readdirSync(EXAMPLES_DIR).filter((file) => file.endsWith('.json'));
+
+type WorkflowNode = Record<string, unknown> & {
+	name: string;
+	type: string;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, CredentialRef>;
+};
+
+export interface ExampleOverrides {
+	/** Credential references by credential type (`truvApi`, `smtp`, `slackApi`). */
+	credentials?: Record<string, CredentialRef>;
+	/** Parameter values to set, by node name. */
+	parameters?: Record<string, Record<string, unknown>>;
+}
+
+/** An example workflow as shipped, with its credentials and chosen parameters replaced. */
+export function exampleWorkflow(file: string, overrides: ExampleOverrides = {}): WorkflowJson {
+	const workflow = JSON.parse(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as WorkflowJson & {
+		nodes: WorkflowNode[];
+	};
+	for (const node of workflow.nodes) {
+		for (const type of Object.keys(node.credentials ?? {})) {
+			const replacement = overrides.credentials?.[type];
+			if (replacement) node.credentials![type] = replacement;
+		}
+		Object.assign(node.parameters, overrides.parameters?.[node.name] ?? {});
+	}
+	return workflow;
+}
+
+export function triggerWebhookId(workflow: WorkflowJson): string {
+	const trigger = workflow.nodes.find((node) => node.type === TRUV_TRIGGER_TYPE);
+	return String(trigger?.webhookId);
+}
+
+const OUTPUT_PATHS = ['order-created', 'order-status-updated', 'order-refresh-failed'];
+
+/** Truv Order Trigger (all events) → one HTTP Request per output, each to its own sink path. */
+export function routingWorkflow(
+	webhookId: string,
+	truvCredential: CredentialRef,
+	sinkUrl: string,
+	triggerParameters: Record<string, unknown> = {},
+): WorkflowJson {
+	const posts = OUTPUT_PATHS.map((path, index) => ({
+		id: `post-${path}`,
+		name: `Post ${path}`,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.4,
+		position: [320, index * 160],
+		parameters: {
+			method: 'POST',
+			url: `${sinkUrl}/${webhookId}/${path}`,
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: '={{ JSON.stringify($json) }}',
+			options: {},
+		},
+	}));
+	return {
+		name: `Truv routing ${webhookId}`,
+		nodes: [
+			{
+				id: `trigger-${webhookId}`,
+				name: TRUV_TRIGGER_NAME,
+				type: TRUV_TRIGGER_TYPE,
+				typeVersion: 1.1,
+				position: [0, 160],
+				webhookId,
+				parameters: triggerParameters,
+				credentials: { truvApi: truvCredential },
+			},
+			...posts,
+		],
+		connections: {
+			[TRUV_TRIGGER_NAME]: {
+				main: posts.map((post) => [{ node: post.name, type: 'main', index: 0 }]),
+			},
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+export function outputPath(webhookId: string, eventType: string): string {
+	return `/${webhookId}/${eventType}`;
+}

@@ -80,14 +80,38 @@ export class TruvApi implements ICredentialType {
 		},
 	};
 
-	// A declarative test: n8n (2.8 to 2.41) then reports a failure with its own text for the status,
-	// e.g. "Authorization failed - please check your credentials" for Truv's 401. A test function
-	// could quote Truv's body, but n8n offers it only the deprecated `request` helper.
+	// n8n 2.41 reports a failed test with the rule matching the status; n8n 2.8 with its own text
+	// for it ("Authorization failed - please check your credentials" for 401). A test function could
+	// quote Truv's body instead, but n8n offers it only the deprecated `request` helper.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
 			url: '/v1/webhooks/',
 			method: 'GET',
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						'Truv answered 403 not_authenticated: the keys are valid but have no access to webhooks',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'No Truv API at this Base URL (404): check the Base URL',
+				},
+			},
+		],
 	};
 }

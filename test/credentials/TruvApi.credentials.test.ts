@@ -1,4 +1,4 @@
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
@@ -54,6 +54,11 @@ async function sendTestRequest(credentials: IDataObject): Promise<number> {
 	return response.status;
 }
 
+function ruleFor(status: number): string | undefined {
+	const rules = (credentialType.test.rules ?? []) as IAuthenticateRuleResponseCode[];
+	return rules.find(({ properties }) => properties.value === status)?.properties.message;
+}
+
 const goodKeys = () => ({
 	clientId: standIn.account.clientId,
 	accessSecret: standIn.account.secrets.sandbox,
@@ -99,8 +104,19 @@ describe('Truv API credential', () => {
 		]);
 	});
 
-	test('its test fails with bad keys: Truv answers 401', async () => {
+	test('its test fails with bad keys: Truv answers 401, which its rules explain', async () => {
 		expect(await sendTestRequest({ ...goodKeys(), accessSecret: 'sandbox-wrong' })).toBe(401);
 		expect(await sendTestRequest({ ...goodKeys(), clientId: 'someone-else' })).toBe(401);
+		expect(ruleFor(401)).toBe(
+			'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+		);
+	});
+
+	test("its rules explain Truv's 403 and a Base URL without Truv's API", async () => {
+		standIn.setFault({ path: '/v1/webhooks/', kind: 'status403', times: 1 });
+		expect(await sendTestRequest(goodKeys())).toBe(403);
+		expect(ruleFor(403)).toMatch(/403 not_authenticated/);
+		expect(await sendTestRequest({ ...goodKeys(), baseUrl: `${standIn.url}/elsewhere` })).toBe(404);
+		expect(ruleFor(404)).toMatch(/check the Base URL/);
 	});
 });

@@ -1,0 +1,124 @@
+// Resident memory and CPU time of a whole process group (n8n, its task runner and anything else it
+// spawned), read from /proc: Linux only, like the machines the benchmark runs on.
+import { execFileSync } from 'child_process';
+import { readdirSync, readFileSync } from 'fs';
+
+function getconf(name: string, fallback: number): number {
+	try {
+		const value = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
+		return Number.isFinite(value) && value > 0 ? value : fallback;
+	} catch {
+		return fallback;
+	}
+}
+
+const PAGE_SIZE = getconf('PAGESIZE', 4096);
+const CLOCK_TICKS = getconf('CLK_TCK', 100);
+
+interface ProcessStat {
+	pgrp: number;
+	/** utime + stime, in clock ticks. */
+	cpuTicks: number;
+	rssBytes: number;
+}
+
+function readStat(pid: string): ProcessStat | undefined {
+	let text: string;
+	try {
+		text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		return undefined;
+	}
+	// The command name is in parentheses and may contain spaces; the fields follow the last ')'.
+	const close = text.lastIndexOf(')');
+	const fields = text.slice(close + 2).split(' ');
+	return {
+		pgrp: Number(fields[2]),
+		cpuTicks: Number(fields[11]) + Number(fields[12]),
+		rssBytes: Number(fields[21]) * PAGE_SIZE,
+	};
+}
+
+function numericEntries(): string[] {
+	return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+}
+
+export interface GroupSample {
+	rssBytes: number;
+	/** CPU seconds used so far by the processes alive now. */
+	cpuSeconds: number;
+	processes: number;
+}
+
+/**
+ * Samples a process group every `intervalMs`: the members are looked up again every second (the
+ * task runner may restart), their RSS summed, and the peak of that sum kept.
+ */
+export class ProcessGroupMonitor {
+	private members: string[] = [];
+	private membersAt = 0;
+	private timer: NodeJS.Timeout | undefined;
+	private peak = 0;
+
+	constructor(
+		private readonly pgid: number,
+		private readonly intervalMs = 250,
+	) {}
+
+	start(): void {
+		this.sample();
+		this.timer = setInterval(() => this.sample(), this.intervalMs);
+		this.timer.unref();
+	}
+
+	stop(): void {
+		if (this.timer) clearInterval(this.timer);
+		this.timer = undefined;
+	}
+
+	/** Forgets the peak so far (the next sample starts a new one). */
+	resetPeak(): void {
+		this.peak = 0;
+		this.sample();
+	}
+
+	get peakRssBytes(): number {
+		return this.peak;
+	}
+
+	sample(): GroupSample {
+		if (Date.now() - this.membersAt > 1_000) {
+			this.members = numericEntries().filter((pid) => readStat(pid)?.pgrp === this.pgid);
+			this.membersAt = Date.now();
+		}
+		let rssBytes = 0;
+		let cpuTicks = 0;
+		let processes = 0;
+		for (const pid of this.members) {
+			const stat = readStat(pid);
+			if (stat?.pgrp !== this.pgid) continue;
+			rssBytes += stat.rssBytes;
+			cpuTicks += stat.cpuTicks;
+			processes++;
+		}
+		this.peak = Math.max(this.peak, rssBytes);
+		return { rssBytes, cpuSeconds: cpuTicks / CLOCK_TICKS, processes };
+	}
+}
+
+/** Process ids of running n8n main processes (`…/n8n/bin/n8n`) outside the given groups. */
+export function otherN8nProcesses(ownGroups: number[]): number[] {
+	const found: number[] = [];
+	for (const pid of numericEntries()) {
+		let commandLine: string;
+		try {
+			commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+		} catch {
+			continue;
+		}
+		if (!commandLine.includes('n8n/bin/n8n')) continue;
+		const stat = readStat(pid);
+		if (stat && !ownGroups.includes(stat.pgrp)) found.push(Number(pid));
+	}
+	return found;
+}

@@ -14,7 +14,7 @@ import {
 import { request } from './harness/http';
 import { startHttpSink, type HttpSink } from './harness/httpSink';
 import { startN8n, type N8nInstance } from './harness/n8nInstance';
-import { outputPath, routingWorkflow } from './truvWorkflows';
+import { noOpWorkflow, routingWorkflow, TRUV_TRIGGER_NAME } from './truvWorkflows';
 
 const repositoryRoot = join(__dirname, '..', '..');
 // E2E_N8N_VERSIONS=2.8.4 narrows a run while developing; CI runs every supported version.
@@ -24,8 +24,9 @@ const minutes = (count: number): number => count * 60_000;
 const LOAD_DELIVERIES = Number(process.env.E2E_LOAD_DELIVERIES ?? 1000);
 const LOAD_CONCURRENCY = 20;
 const EVENT_FIXTURES = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
+const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-failed'];
 
-jest.setTimeout(minutes(10));
+jest.setTimeout(minutes(20));
 
 let tarball: string;
 beforeAll(async () => {
@@ -168,8 +169,25 @@ describe.each(versions)('hardening in n8n %s', (version) => {
 	});
 
 	test(`${LOAD_DELIVERIES} distinct deliveries at concurrency ${LOAD_CONCURRENCY}: exactly one execution each, on the right output; a replay adds none`, async () => {
-		const before = (await n8n.executions({ workflowId })).length;
-		httpSink.clear();
+		const credential = await n8n.createCredential('truvApi', 'Truv (load)', {
+			clientId: standIn.account.clientId,
+			accessSecret: secret,
+			environment: 'fromSecret',
+			baseUrl: standIn.url,
+		});
+		const loadWebhookId = `${webhookId}-load`;
+		const { id: loadWorkflowId } = await n8n.createWorkflow(
+			noOpWorkflow(loadWebhookId, { id: credential.id, name: credential.name }),
+		);
+		await n8n.activateWorkflow(loadWorkflowId);
+		await n8n.waitForWebhook(`${loadWebhookId}/webhook`);
+		const postLoad = async (body: Buffer) =>
+			await request(n8n.webhookUrl(`${loadWebhookId}/webhook`), {
+				method: 'POST',
+				body,
+				headers: { 'content-type': 'application/json', ...signed(body) },
+			});
+
 		const bodies = Array.from({ length: LOAD_DELIVERIES }, (_, index) =>
 			Buffer.from(
 				JSON.stringify({
@@ -181,45 +199,48 @@ describe.each(versions)('hardening in n8n %s', (version) => {
 		const answers = await inPool(
 			bodies,
 			LOAD_CONCURRENCY,
-			async (body) => (await post(body, signed(body))).status,
+			async (body) => (await postLoad(body)).status,
 		);
 		expect(answers.filter((status) => status !== 200)).toEqual([]);
 		const executions = await n8n.waitForExecutions({
-			workflowId,
-			count: before + LOAD_DELIVERIES,
-			timeoutMs: minutes(8),
+			workflowId: loadWorkflowId,
+			count: LOAD_DELIVERIES,
+			includeData: true,
+			timeoutMs: minutes(15),
 		});
-		expect(executions).toHaveLength(before + LOAD_DELIVERIES);
+		expect(executions).toHaveLength(LOAD_DELIVERIES);
 		expect(executions.filter((execution) => execution.status !== 'success')).toEqual([]);
-		const posted = await httpSink.waitFor(LOAD_DELIVERIES, { timeoutMs: minutes(2) });
-		const perOutput = (eventType: string) =>
-			posted.filter((request) => request.path === outputPath(webhookId, eventType)).length;
-		expect([
-			perOutput('order-created'),
-			perOutput('order-status-updated'),
-			perOutput('order-refresh-failed'),
-		]).toEqual([
-			Math.ceil(LOAD_DELIVERIES / 3),
-			Math.ceil((LOAD_DELIVERIES - 1) / 3),
-			Math.ceil((LOAD_DELIVERIES - 2) / 3),
-		]);
-		const ids = new Set(
-			posted.map((request) => (request.json as { webhook_id: string }).webhook_id),
+		// Each delivery ran once, on the output of its event type.
+		const outputs = new Map<string, number>();
+		for (const execution of executions) {
+			const run = execution.data?.resultData.runData[TRUV_TRIGGER_NAME]?.[0];
+			const main = run?.data?.main ?? [];
+			const output = main.findIndex((items) => (items ?? []).length > 0);
+			const json = main[output]?.[0]?.json as { webhook_id: string; event_type: string };
+			expect(outputs.has(json.webhook_id)).toBe(false);
+			outputs.set(json.webhook_id, output);
+			expect(output).toBe(EVENT_TYPES.indexOf(json.event_type));
+		}
+		expect([...outputs.keys()].sort()).toEqual(
+			bodies
+				.map((body) => (JSON.parse(body.toString()) as { webhook_id: string }).webhook_id)
+				.sort(),
 		);
-		expect(ids.size).toBe(LOAD_DELIVERIES);
 
 		// The same deliveries again, as Truv's retries would: all acknowledged as duplicates.
 		const replayed = await inPool(bodies, LOAD_CONCURRENCY, async (body) => {
-			const answer = await post(body, signed(body));
+			const answer = await postLoad(body);
 			return `${answer.status} ${(answer.json as { outcome?: string })?.outcome}`;
 		});
 		expect(new Set(replayed)).toEqual(new Set(['200 duplicate']));
-		const control = JSON.stringify({
-			...fixtureJson('order-created'),
-			webhook_id: `load-${version}-control`,
+		const control = Buffer.from(
+			JSON.stringify({ ...fixtureJson('order-created'), webhook_id: `load-${version}-control` }),
+		);
+		expect((await postLoad(control)).status).toBe(200);
+		const after = await n8n.waitForExecutions({
+			workflowId: loadWorkflowId,
+			count: LOAD_DELIVERIES + 1,
 		});
-		expect((await post(control, signed(control))).status).toBe(200);
-		const after = await n8n.waitForExecutions({ workflowId, count: before + LOAD_DELIVERIES + 1 });
-		expect(after).toHaveLength(before + LOAD_DELIVERIES + 1);
+		expect(after).toHaveLength(LOAD_DELIVERIES + 1);
 	});
 });

@@ -101,3 +101,40 @@ export function routingWorkflow(
 export function outputPath(webhookId: string, eventType: string): string {
 	return `/${webhookId}/${eventType}`;
 }
+
+/**
+ * Truv Order Trigger (all events) → a NoOp per output: no expressions, so n8n spends nothing on
+ * its expression sandbox and each execution costs the trigger and n8n's bookkeeping only.
+ */
+export function noOpWorkflow(webhookId: string, truvCredential: CredentialRef): WorkflowJson {
+	const noOps = OUTPUT_PATHS.map((path, index) => ({
+		id: `noop-${path}`,
+		name: `NoOp ${path}`,
+		type: 'n8n-nodes-base.noOp',
+		typeVersion: 1,
+		position: [320, index * 160],
+		parameters: {},
+	}));
+	return {
+		name: `Truv NoOp ${webhookId}`,
+		nodes: [
+			{
+				id: `trigger-${webhookId}`,
+				name: TRUV_TRIGGER_NAME,
+				type: TRUV_TRIGGER_TYPE,
+				typeVersion: 1.1,
+				position: [0, 160],
+				webhookId,
+				parameters: {},
+				credentials: { truvApi: truvCredential },
+			},
+			...noOps,
+		],
+		connections: {
+			[TRUV_TRIGGER_NAME]: {
+				main: noOps.map((noOp) => [{ node: noOp.name, type: 'main', index: 0 }]),
+			},
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}

@@ -1,11 +1,10 @@
 // Hostile input and load in real n8n: forged or broken deliveries never start a workflow, genuine
 // ones are never lost or run twice, and n8n stays healthy.
 import { rm } from 'fs/promises';
-import { dirname, join } from 'path';
 
-import { packRepository } from '../../scripts/lib/communityPackage';
-import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../scripts/lib/runtimes';
+import { provisionN8n } from '../../scripts/lib/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
+import { e2eVersions, minutes, triggerOutput, usePackedRepository } from './e2eSetup';
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
@@ -14,13 +13,8 @@ import {
 import { request } from './harness/http';
 import { startHttpSink, type HttpSink } from './harness/httpSink';
 import { startN8n, type N8nInstance } from './harness/n8nInstance';
-import { noOpWorkflow, routingWorkflow, TRUV_TRIGGER_NAME } from './truvWorkflows';
+import { noOpWorkflow, routingWorkflow } from './truvWorkflows';
 
-const repositoryRoot = join(__dirname, '..', '..');
-// E2E_N8N_VERSIONS=2.8.4 narrows a run while developing; CI runs every supported version.
-const versions = (process.env.E2E_N8N_VERSIONS?.split(',') ??
-	Object.keys(n8nRuntimes)) as N8nVersion[];
-const minutes = (count: number): number => count * 60_000;
 const LOAD_DELIVERIES = Number(process.env.E2E_LOAD_DELIVERIES ?? 1000);
 const LOAD_CONCURRENCY = 20;
 const EVENT_FIXTURES = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
@@ -28,13 +22,7 @@ const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-fai
 
 jest.setTimeout(minutes(20));
 
-let tarball: string;
-beforeAll(async () => {
-	tarball = await packRepository(repositoryRoot);
-}, minutes(3));
-afterAll(async () => {
-	if (tarball) await rm(dirname(tarball), { recursive: true, force: true });
-});
+const packedTarball = usePackedRepository();
 
 /** Runs `task` over `items` with at most `concurrency` in flight. */
 async function inPool<T, R>(
@@ -55,7 +43,7 @@ async function inPool<T, R>(
 	return results;
 }
 
-describe.each(versions)('hardening in n8n %s', (version) => {
+describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 	let n8n: N8nInstance;
 	let standIn: TruvStandIn;
 	let httpSink: HttpSink;
@@ -78,7 +66,7 @@ describe.each(versions)('hardening in n8n %s', (version) => {
 		await provisionN8n(version);
 		[standIn, httpSink] = await Promise.all([startTruvStandIn(), startHttpSink()]);
 		secret = standIn.account.secrets.sandbox!;
-		n8n = await startN8n({ version, tarballs: [tarball] });
+		n8n = await startN8n({ version, tarballs: [packedTarball()] });
 		const credential = await n8n.createCredential('truvApi', 'Truv (stand-in)', {
 			clientId: standIn.account.clientId,
 			accessSecret: secret,
@@ -213,13 +201,11 @@ describe.each(versions)('hardening in n8n %s', (version) => {
 		// Each delivery ran once, on the output of its event type.
 		const outputs = new Map<string, number>();
 		for (const execution of executions) {
-			const run = execution.data?.resultData.runData[TRUV_TRIGGER_NAME]?.[0];
-			const main = run?.data?.main ?? [];
-			const output = main.findIndex((items) => (items ?? []).length > 0);
-			const json = main[output]?.[0]?.json as { webhook_id: string; event_type: string };
-			expect(outputs.has(json.webhook_id)).toBe(false);
-			outputs.set(json.webhook_id, output);
-			expect(output).toBe(EVENT_TYPES.indexOf(json.event_type));
+			const { output, json } = triggerOutput(execution);
+			const webhookId = String(json.webhook_id);
+			expect(outputs.has(webhookId)).toBe(false);
+			outputs.set(webhookId, output);
+			expect(output).toBe(EVENT_TYPES.indexOf(String(json.event_type)));
 		}
 		expect([...outputs.keys()].sort()).toEqual(
 			bodies

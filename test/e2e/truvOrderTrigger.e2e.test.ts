@@ -2,23 +2,18 @@
 // Nodes installer does, driven by the Truv API stand-in's signed deliveries.
 import { existsSync, readFileSync } from 'fs';
 import { rm } from 'fs/promises';
-import { dirname, join } from 'path';
+import { join } from 'path';
 
-import { packRepository } from '../../scripts/lib/communityPackage';
-import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../scripts/lib/runtimes';
+import { provisionN8n } from '../../scripts/lib/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
+import { e2eVersions, minutes, triggerOutput, usePackedRepository } from './e2eSetup';
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
 	type TruvStandIn,
 } from '../truv-stand-in/truvStandIn';
 import { startHttpSink, type HttpSink } from './harness/httpSink';
-import {
-	startN8n,
-	type CreatedCredential,
-	type Execution,
-	type N8nInstance,
-} from './harness/n8nInstance';
+import { startN8n, type CreatedCredential, type N8nInstance } from './harness/n8nInstance';
 import { startSmtpSink, type SmtpSink } from './harness/smtpSink';
 import { waitFor } from './harness/wait';
 import {
@@ -26,16 +21,9 @@ import {
 	exampleWorkflow,
 	outputPath,
 	routingWorkflow,
-	TRUV_TRIGGER_NAME,
 	TRUV_TRIGGER_TYPE,
 	triggerWebhookId,
 } from './truvWorkflows';
-
-const repositoryRoot = join(__dirname, '..', '..');
-// E2E_N8N_VERSIONS=2.8.4 narrows a run while developing; CI runs every supported version.
-const versions = (process.env.E2E_N8N_VERSIONS?.split(',') ??
-	Object.keys(n8nRuntimes)) as N8nVersion[];
-const minutes = (count: number): number => count * 60_000;
 
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(5));
@@ -67,25 +55,9 @@ function freshEvent(
 	};
 }
 
-/** Which output of the trigger an execution used, from its run data. */
-function triggerOutput(execution: Execution): { output: number; json: Record<string, unknown> } {
-	const run = execution.data?.resultData.runData[TRUV_TRIGGER_NAME]?.[0];
-	const outputs = run?.data?.main ?? [];
-	const output = outputs.findIndex((items) => (items ?? []).length > 0);
-	return { output, json: (outputs[output]?.[0]?.json ?? {}) as Record<string, unknown> };
-}
+const packedTarball = usePackedRepository();
 
-let tarball: string;
-
-beforeAll(async () => {
-	tarball = await packRepository(repositoryRoot);
-}, minutes(3));
-
-afterAll(async () => {
-	if (tarball) await rm(dirname(tarball), { recursive: true, force: true });
-});
-
-describe.each(versions)('Truv Order Trigger in n8n %s', (version) => {
+describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 	let n8n: N8nInstance;
 	let standIn: TruvStandIn;
 	let httpSink: HttpSink;
@@ -146,7 +118,7 @@ describe.each(versions)('Truv Order Trigger in n8n %s', (version) => {
 			startHttpSink(),
 			startSmtpSink(),
 		]);
-		n8n = await startN8n({ version, tarballs: [tarball] });
+		n8n = await startN8n({ version, tarballs: [packedTarball()] });
 	}, minutes(30));
 
 	afterAll(async () => {

@@ -52,30 +52,16 @@ export function triggerWebhookId(workflow: WorkflowJson): string {
 
 const OUTPUT_PATHS = ['order-created', 'order-status-updated', 'order-refresh-failed'];
 
-/** Truv Order Trigger (all events) → one HTTP Request per output, each to its own sink path. */
-export function routingWorkflow(
+/** The trigger with one node connected to each of its outputs, in order. */
+function triggerWorkflow(
+	name: string,
 	webhookId: string,
 	truvCredential: CredentialRef,
-	sinkUrl: string,
+	branches: Array<Record<string, unknown> & { name: string }>,
 	triggerParameters: Record<string, unknown> = {},
 ): WorkflowJson {
-	const posts = OUTPUT_PATHS.map((path, index) => ({
-		id: `post-${path}`,
-		name: `Post ${path}`,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.4,
-		position: [320, index * 160],
-		parameters: {
-			method: 'POST',
-			url: `${sinkUrl}/${webhookId}/${path}`,
-			sendBody: true,
-			specifyBody: 'json',
-			jsonBody: '={{ JSON.stringify($json) }}',
-			options: {},
-		},
-	}));
 	return {
-		name: `Truv routing ${webhookId}`,
+		name,
 		nodes: [
 			{
 				id: `trigger-${webhookId}`,
@@ -87,15 +73,45 @@ export function routingWorkflow(
 				parameters: triggerParameters,
 				credentials: { truvApi: truvCredential },
 			},
-			...posts,
+			...branches.map((branch, index) => ({ position: [320, index * 160], ...branch })),
 		],
 		connections: {
 			[TRUV_TRIGGER_NAME]: {
-				main: posts.map((post) => [{ node: post.name, type: 'main', index: 0 }]),
+				main: branches.map((branch) => [{ node: branch.name, type: 'main', index: 0 }]),
 			},
 		},
 		settings: { executionOrder: 'v1' },
 	};
+}
+
+/** Truv Order Trigger (all events) → one HTTP Request per output, each to its own sink path. */
+export function routingWorkflow(
+	webhookId: string,
+	truvCredential: CredentialRef,
+	sinkUrl: string,
+	triggerParameters: Record<string, unknown> = {},
+): WorkflowJson {
+	const posts = OUTPUT_PATHS.map((path) => ({
+		id: `post-${path}`,
+		name: `Post ${path}`,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.4,
+		parameters: {
+			method: 'POST',
+			url: `${sinkUrl}/${webhookId}/${path}`,
+			sendBody: true,
+			specifyBody: 'json',
+			jsonBody: '={{ JSON.stringify($json) }}',
+			options: {},
+		},
+	}));
+	return triggerWorkflow(
+		`Truv routing ${webhookId}`,
+		webhookId,
+		truvCredential,
+		posts,
+		triggerParameters,
+	);
 }
 
 export function outputPath(webhookId: string, eventType: string): string {
@@ -107,34 +123,12 @@ export function outputPath(webhookId: string, eventType: string): string {
  * its expression sandbox and each execution costs the trigger and n8n's bookkeeping only.
  */
 export function noOpWorkflow(webhookId: string, truvCredential: CredentialRef): WorkflowJson {
-	const noOps = OUTPUT_PATHS.map((path, index) => ({
+	const noOps = OUTPUT_PATHS.map((path) => ({
 		id: `noop-${path}`,
 		name: `NoOp ${path}`,
 		type: 'n8n-nodes-base.noOp',
 		typeVersion: 1,
-		position: [320, index * 160],
 		parameters: {},
 	}));
-	return {
-		name: `Truv NoOp ${webhookId}`,
-		nodes: [
-			{
-				id: `trigger-${webhookId}`,
-				name: TRUV_TRIGGER_NAME,
-				type: TRUV_TRIGGER_TYPE,
-				typeVersion: 1.1,
-				position: [0, 160],
-				webhookId,
-				parameters: {},
-				credentials: { truvApi: truvCredential },
-			},
-			...noOps,
-		],
-		connections: {
-			[TRUV_TRIGGER_NAME]: {
-				main: noOps.map((noOp) => [{ node: noOp.name, type: 'main', index: 0 }]),
-			},
-		},
-		settings: { executionOrder: 'v1' },
-	};
+	return triggerWorkflow(`Truv NoOp ${webhookId}`, webhookId, truvCredential, noOps);
 }

@@ -13,6 +13,7 @@ import {
 	type TruvStandInOptions,
 	type TruvWebhook,
 } from './truvStandIn';
+import { TRUV_SIGNATURE_VECTORS } from '../helpers/signatureVectors';
 
 /** Small delays keep retry tests fast; the defaults (10 s, 30 s) are Truv's. */
 const FAST_DELIVERY = { timeoutMs: 1_000, retryDelayMs: 10, maxRetries: 3 };
@@ -456,21 +457,13 @@ describe('webhook management API', () => {
 });
 
 describe('webhook signature', () => {
-	it.each([
-		[
-			'test-webhook-secret-key',
-			'{"event_type":"task-status-updated","status":"completed"}',
-			'v1=a90aa6bde1b38af715c5d32375c0c6938cf5dfdb168530f4e8b9c6fac3d4f3fc',
-		],
-		[
-			'my-secret',
-			'{"test":true}',
-			'v1=9d8e125c6b7c45fe2f469f489a19934ebd0d3e9c7514134a7bceddf18dfd6e8d',
-		],
-	])('matches the documented vector for %s', (secret, body, signature) => {
-		expect(signTruvWebhookBody(body, secret)).toBe(signature);
-		expect(signTruvWebhookBody(Buffer.from(body), secret)).toBe(signature);
-	});
+	it.each(TRUV_SIGNATURE_VECTORS)(
+		'matches the documented vector for %s',
+		(secret, body, signature) => {
+			expect(signTruvWebhookBody(body, secret)).toBe(signature);
+			expect(signTruvWebhookBody(Buffer.from(body), secret)).toBe(signature);
+		},
+	);
 });
 
 describe('webhook delivery', () => {

@@ -3,23 +3,13 @@ import {
 	verifyTruvSignature,
 } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureNames } from '../../helpers/fixtures';
+import { TRUV_SIGNATURE_VECTORS } from '../../helpers/signatureVectors';
 
 const SECRET = 'sandbox-primary-secret';
 const SECONDARY = 'sandbox-rotated-secret';
 
 describe('Truv signature test vectors (truv-api.md)', () => {
-	test.each([
-		[
-			'test-webhook-secret-key',
-			'{"event_type":"task-status-updated","status":"completed"}',
-			'v1=a90aa6bde1b38af715c5d32375c0c6938cf5dfdb168530f4e8b9c6fac3d4f3fc',
-		],
-		[
-			'my-secret',
-			'{"test":true}',
-			'v1=9d8e125c6b7c45fe2f469f489a19934ebd0d3e9c7514134a7bceddf18dfd6e8d',
-		],
-	])('secret %s signs %s as %s', (secret, body, signature) => {
+	test.each(TRUV_SIGNATURE_VECTORS)('secret %s signs %s as %s', (secret, body, signature) => {
 		expect(signTruvPayload(Buffer.from(body), secret)).toBe(signature);
 		expect(verifyTruvSignature(Buffer.from(body), signature, [secret])).toEqual({ valid: true });
 	});

@@ -102,7 +102,8 @@ function tooLarge(context: IWebhookFunctions, bytes: number): IWebhookResponseDa
  * and nothing is thrown.
  */
 export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const declaredLength = Number(this.getHeaderData()['content-length']);
+	const headers = this.getHeaderData();
+	const declaredLength = Number(headers['content-length']);
 	if (declaredLength > MAX_DELIVERY_BYTES) return tooLarge(this, declaredLength);
 	const rawBody = (await readRawBody(this)) ?? Buffer.alloc(0);
 	if (rawBody.length > MAX_DELIVERY_BYTES) return tooLarge(this, rawBody.length);
@@ -113,7 +114,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		)) as unknown as TruvCredentials;
 		const check = verifyTruvSignature(
 			rawBody,
-			this.getHeaderData()['x-webhook-sign'],
+			headers['x-webhook-sign'],
 			signingSecrets(credentials),
 		);
 		if (!check.valid) {
@@ -216,7 +217,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 
 	const item: INodeExecutionData = { json: payload };
 	if (options.includeHeaders === true) {
-		item.json = { ...payload, headers: this.getHeaderData() as IDataObject };
+		item.json = { ...payload, headers: headers as IDataObject };
 	}
 	const outputs: INodeExecutionData[][] = ORDER_EVENT_TYPES.map((type) =>
 		type === eventType ? [item] : [],

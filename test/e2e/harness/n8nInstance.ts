@@ -13,7 +13,12 @@ import {
 	type InstalledCommunityPackage,
 	type InstalledNodeRecord,
 } from '../../../scripts/lib/communityPackage';
-import { provisionN8n, type N8nRuntime, type N8nVersion } from '../../../scripts/lib/runtimes';
+import {
+	n8nRuntimes,
+	provisionN8n,
+	type N8nRuntime,
+	type N8nVersion,
+} from '../../../scripts/lib/runtimes';
 import { HttpError, request, type HttpRequestOptions, type HttpResponse } from './http';
 import { getFreePorts } from './ports';
 import { sleep, waitFor, type WaitOptions } from './wait';
@@ -250,8 +255,7 @@ function buildEnvironment(
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',
 		N8N_PROTOCOL: 'http',
-		// 2.41 deprecates WEBHOOK_URL for N8N_WEBHOOK_URL, which 2.8 does not know.
-		[runtime.version === '2.8.4' ? 'WEBHOOK_URL' : 'N8N_WEBHOOK_URL']: `http://127.0.0.1:${port}/`,
+		[n8nRuntimes[runtime.version].webhookUrlVariable]: `http://127.0.0.1:${port}/`,
 		N8N_SECURE_COOKIE: 'false',
 		N8N_DIAGNOSTICS_ENABLED: 'false',
 		N8N_PERSONALIZATION_ENABLED: 'false',
@@ -260,7 +264,9 @@ function buildEnvironment(
 		DB_TYPE: 'sqlite',
 		// The broker's default port (5679) may be taken by another n8n; n8n exits when it is.
 		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-		...(runtime.version === '2.41.1' ? { N8N_DISABLED_MODULES: 'mcp-registry' } : {}),
+		...(n8nRuntimes[runtime.version].disabledModules
+			? { N8N_DISABLED_MODULES: n8nRuntimes[runtime.version].disabledModules }
+			: {}),
 		// n8n runs npm in .n8n/nodes (e.g. `npm outdated` when the editor lists community packages);
 		// the packages under test are not in any registry, and tests stay on loopback.
 		npm_config_offline: 'true',
@@ -486,12 +492,18 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 
 	/** `<type>@<version>` of every node type n8n loaded, from the file the editor reads. */
 	const nodeVersionIdentifiers = async (): Promise<string[]> => {
+		const headers = { 'browser-id': browserId, cookie: authCookie };
 		const url = `${baseUrl}/types/node-versions.json`;
-		const answer = await request(url, {
-			headers: { 'browser-id': browserId, cookie: authCookie },
-		});
-		if (answer.status !== 200) throw new HttpError('GET', url, answer);
-		return answer.json as string[];
+		const answer = await request(url, { headers });
+		if (answer.status === 200) return answer.json as string[];
+		// n8n 1.x has no node-versions.json: the full descriptions list the same.
+		const fullUrl = `${baseUrl}/types/nodes.json`;
+		const full = await request(fullUrl, { headers });
+		if (full.status !== 200) throw new HttpError('GET', fullUrl, full);
+		return (full.json as Array<{ name: string; version: number | number[] }>).flatMap(
+			({ name, version }) =>
+				(Array.isArray(version) ? version : [version]).map((each) => `${name}@${each}`),
+		);
 	};
 
 	/**
@@ -569,7 +581,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		return all;
 	};
 
-	const usesPublish = runtime.version !== '2.8.4';
+	const [publishRoute, unpublishRoute] = n8nRuntimes[runtime.version].publishRoutes;
 
 	// Start, stop and restart run one at a time even when callers overlap (e.g. a test that timed out
 	// while restarting, followed by afterAll's stop()).
@@ -621,16 +633,10 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 			return await api<Workflow>('POST', '/workflows', body);
 		},
 		getWorkflow: async (id) => await api<Workflow>('GET', `/workflows/${id}`),
-		// 2.8 has only activate/deactivate; 2.41 renamed them publish/unpublish (the old names remain
-		// as deprecated aliases).
 		activateWorkflow: async (id) =>
-			await api<Workflow>('POST', `/workflows/${id}/${usesPublish ? 'publish' : 'activate'}`, {}),
+			await api<Workflow>('POST', `/workflows/${id}/${publishRoute}`, {}),
 		deactivateWorkflow: async (id) =>
-			await api<Workflow>(
-				'POST',
-				`/workflows/${id}/${usesPublish ? 'unpublish' : 'deactivate'}`,
-				{},
-			),
+			await api<Workflow>('POST', `/workflows/${id}/${unpublishRoute}`, {}),
 		async waitForWebhook(webhookIdAndPath, { method = 'POST', ...waitOptions } = {}) {
 			const url = instance.webhookUrl(webhookIdAndPath);
 			// A CORS preflight looks the webhook up without running its workflow: 204 once it is

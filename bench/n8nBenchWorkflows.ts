@@ -100,14 +100,16 @@ export const DIY_SWITCH_NAME = 'Route by Event';
 
 /**
  * What the Code node of the do-it-yourself chain runs (in n8n's task runner): the HMAC of the raw
- * body, which the Webhook node hands over as binary property `data`. `helpers` is the task runner's
- * global for `this.helpers`; it works in the runner's secure and insecure modes alike.
+ * body, which the Webhook node hands over as binary property `data`. In n8n 2.x's task runner
+ * `this.helpers` is the global `helpers` (in its insecure mode `this` is not the context); n8n 1.x
+ * runs the code in-process, with `this.helpers` only.
  */
 export function diyVerifyCode(secret: string): string {
 	return [
 		"const crypto = require('crypto');",
 		`const secret = ${JSON.stringify(secret)};`,
-		"const raw = await helpers.getBinaryDataBuffer(0, 'data');",
+		"const binary = typeof helpers === 'undefined' ? this.helpers : helpers;",
+		"const raw = await binary.getBinaryDataBuffer(0, 'data');",
 		"const received = String($input.first().json.headers['x-webhook-sign'] ?? '');",
 		"const expected = 'v1=' + crypto.createHmac('sha256', secret).update(raw).digest('hex');",
 		'if (',
@@ -167,7 +169,11 @@ export function diyWorkflow(webhookId: string, path: string, secret: string): Wo
 				type: 'n8n-nodes-base.code',
 				typeVersion: 2,
 				position: [240, 160],
-				parameters: { mode: 'runOnceForAllItems', language: 'javaScript', jsCode: diyVerifyCode(secret) },
+				parameters: {
+					mode: 'runOnceForAllItems',
+					language: 'javaScript',
+					jsCode: diyVerifyCode(secret),
+				},
 			},
 			{
 				id: 'diy-switch',

@@ -76,14 +76,19 @@ function configuredStatuses(context: IWebhookFunctions): Set<string> | undefined
 	return statuses.length > 0 ? new Set(statuses) : undefined;
 }
 
-function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
+function acknowledgement(reply: DeliveryAnswer): IDataObject {
 	const body: IDataObject = {
 		received: reply.status < 300,
 		outcome: reply.outcome,
 		message: reply.message,
 	};
 	if (reply.webhookId !== undefined) body.webhook_id = reply.webhookId;
-	context.getResponseObject().status(reply.status).json(body);
+	return body;
+}
+
+/** Answers a delivery that starts no execution, with its own status. */
+function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
+	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
 	return { noWebhookResponse: true };
 }
 
@@ -222,11 +227,15 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const outputs: INodeExecutionData[][] = ORDER_EVENT_TYPES.map((type) =>
 		type === eventType ? [item] : [],
 	);
-	answer(this, {
-		status: 200,
-		outcome: 'accepted',
-		message: 'Delivery accepted',
-		webhookId,
-	});
-	return { noWebhookResponse: true, workflowData: outputs };
+	// Answered by n8n once it has registered the execution (the webhook's responseData is empty, so
+	// n8n sends this acknowledgement): if n8n fails to start it, Truv gets an error and retries.
+	return {
+		workflowData: outputs,
+		webhookResponse: acknowledgement({
+			status: 200,
+			outcome: 'accepted',
+			message: 'Delivery accepted',
+			webhookId,
+		}),
+	};
 }

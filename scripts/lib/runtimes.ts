@@ -21,8 +21,8 @@ export const cacheRoot =
 	process.env.N8N_NODES_TRUV_CACHE || join(homedir(), '.cache', 'n8n-nodes-truv');
 
 /**
- * The n8n runtimes the package is tested on, newest first. `node` names the Node.js runtime to use
- * (n8n 1.123's isolated-vm does not build on Node 20). The other fields are what differs between
+ * The n8n runtimes the package is tested on, newest first. `node` names the Node.js runtime to use.
+ * The other fields are what differs between
  * them: the public API's (un)publish routes (2.41 renamed activate/deactivate), the webhook base
  * URL variable (2.41 deprecated WEBHOOK_URL), and modules to disable for an offline start.
  */
@@ -37,13 +37,6 @@ export const n8nRuntimes = {
 	'2.8.4': {
 		lockDir: 'n8n-2.8.4',
 		node: 'system',
-		publishRoutes: ['activate', 'deactivate'],
-		webhookUrlVariable: 'WEBHOOK_URL',
-		disabledModules: undefined,
-	},
-	'1.123.81': {
-		lockDir: 'n8n-1.123.81',
-		node: 'node-24',
 		publishRoutes: ['activate', 'deactivate'],
 		webhookUrlVariable: 'WEBHOOK_URL',
 		disabledModules: undefined,

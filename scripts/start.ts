@@ -29,7 +29,12 @@ import {
 import { devStateFile, type DevState } from './lib/devState';
 
 const repositoryRoot = join(__dirname, '..');
-const SAMPLE_EVENTS = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
+// Each reaches an example: a refresh failure (email), a completed order (HTTP), an expired one (filtered out).
+const SAMPLE_EVENTS = [
+	'order-refresh-failed',
+	'order-status-updated-completed',
+	'order-status-updated-expired',
+];
 
 function say(message: string): void {
 	process.stdout.write(`${message}\n`);

@@ -129,11 +129,12 @@ export async function truvApiRequest<T = IDataObject>(
 			request,
 		);
 	} catch (error) {
-		const reason = (error as Error).message;
-		// Given the original error, NodeApiError would replace this message with a generic one.
-		throw new NodeApiError(context.getNode(), { reason } as JsonObject, {
+		const { reason, code } = unreachableReason(error);
+		// Given the original error (or its code), NodeApiError would replace this message with a
+		// generic one such as "perhaps the server is offline".
+		throw new NodeApiError(context.getNode(), {} as JsonObject, {
 			message: `Could not reach Truv at ${truvBaseUrl(credentials)} (${reason})`,
-			description: `${method} ${path} failed before Truv answered. Check the Base URL and that this n8n can reach it.`,
+			description: `${method} ${path} failed before Truv answered${code ? ` (${code})` : ''}. Check the Base URL and that this n8n can reach it.`,
 		});
 	}
 	const body = parseBody(response.body);
@@ -174,6 +175,35 @@ export function truvApiError(
 }
 
 const INVALID_JSON = Symbol('invalid JSON');
+
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host not found',
+	ECONNRESET: 'connection reset',
+	EHOSTUNREACH: 'host unreachable',
+	CERT_HAS_EXPIRED: 'TLS certificate expired',
+};
+
+/**
+ * Why a request got no answer, in words: NodeApiError rewrites any message that contains an error
+ * code into its own generic text ("perhaps the server is offline", even for a timeout).
+ */
+function unreachableReason(error: unknown): { reason: string; code?: string } {
+	// n8n-core hands over a NodeApiError: the network error's code is its httpCode.
+	const { cause, code, httpCode, messages } = error as {
+		cause?: { code?: string; message?: string };
+		code?: string;
+		httpCode?: string;
+		messages?: string[];
+	};
+	const errorCode = cause?.code ?? code ?? httpCode;
+	const details = [cause?.message, ...(messages ?? [])].filter(Boolean).join(' ');
+	if (errorCode === 'ECONNABORTED' || errorCode === 'ETIMEDOUT' || /timeout/i.test(details)) {
+		return { reason: `no answer within ${TRUV_REQUEST_TIMEOUT_MS / 1000} s`, code: errorCode };
+	}
+	return { reason: NETWORK_FAILURES[errorCode ?? ''] ?? 'no answer', code: errorCode };
+}
 
 function parseBody(body: unknown): unknown {
 	if (Buffer.isBuffer(body)) body = body.toString('utf8');

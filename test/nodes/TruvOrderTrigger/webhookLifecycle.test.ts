@@ -292,7 +292,42 @@ describe('errors the user sees', () => {
 		const url = closed.url;
 		await closed.close();
 		const node = trigger({ credentials: standInCredentials({ baseUrl: url }) });
-		await expect(node.activate()).rejects.toThrow(new RegExp(`Could not reach Truv at ${url}`));
+		await expect(node.activate()).rejects.toThrow(`Could not reach Truv at ${url} (connection refused)`);
+	});
+
+	test.each([
+		['status500', /Truv answered HTTP 500/],
+		['status401', /check the Client ID and Access Secret/],
+		['malformedJson', /not JSON/],
+	] as const)(
+		'a %s answer to the create call fails activation and leaves no webhook',
+		async (kind, message) => {
+			standIn.setFault({ method: 'POST', path: '/v1/webhooks/', kind });
+			await expect(trigger().activate()).rejects.toThrow(message);
+			standIn.clearFaults();
+			expect(standIn.webhooks()).toEqual([]);
+		},
+	);
+
+	test('a Truv that never answers fails activation with a timeout, leaving no webhook', async () => {
+		standIn.setFault({ method: 'POST', path: '/v1/webhooks/', kind: 'hang' });
+		await expect(trigger().activate()).rejects.toThrow(
+			/Could not reach Truv at .* \(no answer within 15 s\)/,
+		);
+		expect(standIn.webhooks()).toEqual([]);
+	}, 30_000);
+
+	test('a failed deactivation is reported, and the next activation and deactivation set it right', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		standIn.setFault({ method: 'DELETE', path: '/v1/webhooks/', kind: 'status500' });
+		await expect(trigger({ staticData }).delete()).rejects.toThrow(/Truv answered HTTP 500/);
+		standIn.clearFaults();
+		expect(standIn.webhooks()).toHaveLength(1);
+		await trigger({ staticData }).activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		await trigger({ staticData }).delete();
+		expect(standIn.webhooks()).toEqual([]);
 	});
 
 	test('a secret without an environment prefix asks to choose the environment', async () => {

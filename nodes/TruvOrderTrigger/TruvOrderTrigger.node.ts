@@ -40,9 +40,6 @@ export class TruvOrderTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				// Empty, so that n8n answers with the acknowledgement webhook() returns (its default,
-				// 'firstEntryJson', would send that literal text).
-				responseData: '',
 				path: 'webhook',
 			},
 		],

@@ -76,19 +76,14 @@ function configuredStatuses(context: IWebhookFunctions): Set<string> | undefined
 	return statuses.length > 0 ? new Set(statuses) : undefined;
 }
 
-function acknowledgement(reply: DeliveryAnswer): IDataObject {
+function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
 	const body: IDataObject = {
 		received: reply.status < 300,
 		outcome: reply.outcome,
 		message: reply.message,
 	};
 	if (reply.webhookId !== undefined) body.webhook_id = reply.webhookId;
-	return body;
-}
-
-/** Answers a delivery that starts no execution, with its own status. */
-function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
-	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
+	context.getResponseObject().status(reply.status).json(body);
 	return { noWebhookResponse: true };
 }
 
@@ -227,15 +222,15 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const outputs: INodeExecutionData[][] = ORDER_EVENT_TYPES.map((type) =>
 		type === eventType ? [item] : [],
 	);
-	// Answered by n8n once it has registered the execution (the webhook's responseData is empty, so
-	// n8n sends this acknowledgement): if n8n fails to start it, Truv gets an error and retries.
-	return {
-		workflowData: outputs,
-		webhookResponse: acknowledgement({
-			status: 200,
-			outcome: 'accepted',
-			message: 'Delivery accepted',
-			webhookId,
-		}),
-	};
+	// Answered here, before n8n starts the execution: n8n saves the static data (with this
+	// delivery's id) as soon as the answer is sent. Left to n8n, the answer (and the save) would
+	// follow the start of the execution, whose own save of the static data can then drop the id
+	// in n8n 2.41 (seen in the end-to-end tests: a delivery ran again after a restart).
+	answer(this, {
+		status: 200,
+		outcome: 'accepted',
+		message: 'Delivery accepted',
+		webhookId,
+	});
+	return { noWebhookResponse: true, workflowData: outputs };
 }

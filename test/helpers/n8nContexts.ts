@@ -190,8 +190,6 @@ export interface DeliveryResult {
 	workflowData: INodeExecutionData[][] | undefined;
 	staticData: IDataObject;
 	workflow: Workflow;
-	/** Who sent the answer: the node itself, or n8n from the node's webhookResponse. */
-	answeredBy: 'node' | 'n8n';
 }
 
 function normaliseHeaders(
@@ -257,9 +255,7 @@ export function deliveryRunner(
 				};
 			}
 			const result = await nodeType.webhook.call(context);
-			const answeredBy = recorded.sent ? 'node' : 'n8n';
 			if (!recorded.sent && result.webhookResponse !== undefined) {
-				// What n8n does for `responseData: ''` once it has registered the execution.
 				recorded.body = result.webhookResponse;
 				recorded.sent = true;
 			}
@@ -272,7 +268,6 @@ export function deliveryRunner(
 				workflowData: result.workflowData,
 				staticData: workflow.staticData,
 				workflow,
-				answeredBy,
 			};
 		},
 	};

@@ -71,13 +71,6 @@ describe('routing genuine deliveries', () => {
 		expect(result.workflowData![0]).toEqual([{ json: JSON.parse(body.toString()) }]);
 	});
 
-	test('lets n8n answer an accepted delivery, after it has registered the execution', async () => {
-		const result = await genuine(orderBody('order-created'));
-		expect(result.answeredBy).toBe('n8n');
-		const refused = await deliver({ rawBody: orderBody('order-created'), headers: {} });
-		expect(refused.answeredBy).toBe('node');
-	});
-
 	test('answers with a small JSON acknowledgement naming the delivery', async () => {
 		const result = await genuine(fixtureBytes('order-created'));
 		expect(result.body).toEqual({

@@ -8,9 +8,7 @@ import type {
 import { claimDelivery } from './deliveryDeduplication';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
-import { signingSecrets, TRUV_CREDENTIAL_TYPE } from './truvTransport';
-import type { TruvCredentials } from './truvTransport';
-import { verifyTruvSignature } from './truvSignature';
+import { verifyDeliverySignature } from './signingSecretCache';
 
 /**
  * Truv's order payloads are well under 2 kB; anything far larger is not a Truv delivery and is
@@ -109,14 +107,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (rawBody.length > MAX_DELIVERY_BYTES) return tooLarge(this, rawBody.length);
 
 	if (this.getNodeParameter('verifySignature', true) as boolean) {
-		const credentials = (await this.getCredentials(
-			TRUV_CREDENTIAL_TYPE,
-		)) as unknown as TruvCredentials;
-		const check = verifyTruvSignature(
-			rawBody,
-			headers['x-webhook-sign'],
-			signingSecrets(credentials),
-		);
+		const check = await verifyDeliverySignature(this, rawBody, headers['x-webhook-sign']);
 		if (!check.valid) {
 			return answer(this, { status: 401, outcome: 'invalid_signature', message: check.message });
 		}

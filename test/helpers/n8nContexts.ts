@@ -71,6 +71,10 @@ function authenticateWithTruvCredential(
 export interface ContextOptions {
 	parameters?: INodeParameters;
 	credentials?: ICredentialDataDecryptedObject;
+	/** Called for every read of the credential instead of returning `credentials`: to count reads. */
+	readCredentials?: () => ICredentialDataDecryptedObject;
+	/** The id of the credential the node references. */
+	credentialId?: string;
 	/** The workflow's whole static data, as n8n loads it from the database. */
 	staticData?: IDataObject;
 	workflowId?: string;
@@ -88,7 +92,7 @@ function buildWorkflow(options: ContextOptions): { workflow: Workflow; node: INo
 		position: [0, 0],
 		webhookId: WEBHOOK_ID,
 		parameters: options.parameters ?? {},
-		credentials: { truvApi: { id: 'cred-1', name: 'Truv sandbox' } },
+		credentials: { truvApi: { id: options.credentialId ?? 'cred-1', name: 'Truv sandbox' } },
 	};
 	const workflow = new Workflow({
 		id: options.workflowId ?? 'wf-1',
@@ -110,7 +114,7 @@ function additionalDataFor(
 	const credentials = options.credentials ?? truvCredentials();
 	return {
 		credentialsHelper: {
-			getDecrypted: async () => credentials,
+			getDecrypted: async () => options.readCredentials?.() ?? credentials,
 			authenticate: async (
 				_credentials: ICredentialDataDecryptedObject,
 				_type: string,

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { ORDER_EVENT_TYPES } from '../../../nodes/TruvOrderTrigger/orderEventSchemas';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
@@ -20,7 +21,10 @@ afterAll(() => {
 		`fuzz: seed ${SEED}, ${RUNS * PROPERTIES} generated deliveries (${PROPERTIES} properties x ${RUNS})\n`,
 	);
 });
-beforeEach(() => forgetProcessRecords());
+beforeEach(() => {
+	forgetProcessRecords();
+	forgetSigningSecrets();
+});
 
 type SignatureKind =
 	| 'genuine'

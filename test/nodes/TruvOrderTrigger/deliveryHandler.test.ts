@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
@@ -34,7 +35,10 @@ function expectNoExecution(result: { workflowData: unknown }) {
 	expect(result.workflowData).toBeUndefined();
 }
 
-beforeEach(() => forgetProcessRecords());
+beforeEach(() => {
+	forgetProcessRecords();
+	forgetSigningSecrets();
+});
 
 describe('routing genuine deliveries', () => {
 	test.each([

@@ -97,6 +97,10 @@ export function describeTruvError(statusCode: number, body: unknown): string {
 	}
 }
 
+export async function readTruvCredentials(context: TruvApiContext): Promise<TruvCredentials> {
+	return (await context.getCredentials(TRUV_CREDENTIAL_TYPE)) as unknown as TruvCredentials;
+}
+
 /**
  * Calls Truv's API with the node's Truv API credential. HTTP errors are turned into NodeApiErrors
  * carrying Truv's own explanation; `allowStatus` lists statuses the caller handles itself.
@@ -105,11 +109,15 @@ export async function truvApiRequest<T = IDataObject>(
 	context: TruvApiContext,
 	method: IHttpRequestMethods,
 	path: string,
-	options: { body?: IDataObject; qs?: IDataObject; allowStatus?: number[] } = {},
+	options: {
+		body?: IDataObject;
+		qs?: IDataObject;
+		allowStatus?: number[];
+		/** The credential when the caller has read it already, for the Base URL. */
+		credentials?: TruvCredentials;
+	} = {},
 ): Promise<{ statusCode: number; body: T }> {
-	const credentials = (await context.getCredentials(
-		TRUV_CREDENTIAL_TYPE,
-	)) as unknown as TruvCredentials;
+	const credentials = options.credentials ?? (await readTruvCredentials(context));
 	const request: IHttpRequestOptions = {
 		method,
 		url: path.startsWith('http') ? path : `${truvBaseUrl(credentials)}${path}`,

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import {
 	isTruvProductionApi,
 	resolveEnvironment,
-	TRUV_CREDENTIAL_TYPE,
+	readTruvCredentials,
 	truvApiRequest,
 	truvApiError,
 	truvBaseUrl,
@@ -44,6 +44,8 @@ interface Target {
 	environment: TruvEnvironment;
 	events: string[];
 	manual: boolean;
+	/** Read once per hook call: each read costs n8n 2.41 an expression sandbox. */
+	credentials?: TruvCredentials;
 }
 
 function isManual(context: IHookFunctions): boolean {
@@ -95,9 +97,7 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 	const manual = isManual(context);
 	if (manual) return { url, events, manual, environment: 'sandbox' };
 
-	const credentials = (await context.getCredentials(
-		TRUV_CREDENTIAL_TYPE,
-	)) as unknown as TruvCredentials;
+	const credentials = await readTruvCredentials(context);
 	const environment = resolveEnvironment(credentials);
 	if (!environment) {
 		throw new NodeOperationError(
@@ -123,7 +123,7 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 			},
 		);
 	}
-	return { url, events, manual, environment };
+	return { url, events, manual, environment, credentials };
 }
 
 function webhookName(context: IHookFunctions): string {
@@ -144,15 +144,13 @@ function matches(webhook: TruvWebhook, target: Target): boolean {
 }
 
 /** Every webhook of the account, following `next` only on Truv's own origin (it gets our keys). */
-async function listWebhooks(context: IHookFunctions): Promise<TruvWebhook[]> {
-	const credentials = (await context.getCredentials(
-		TRUV_CREDENTIAL_TYPE,
-	)) as unknown as TruvCredentials;
+async function listWebhooks(context: IHookFunctions, target: Target): Promise<TruvWebhook[]> {
+	const credentials = target.credentials ?? (await readTruvCredentials(context));
 	const origin = new URL(truvBaseUrl(credentials)).origin;
 	const webhooks: TruvWebhook[] = [];
 	let path: string = WEBHOOKS_PATH;
 	for (let page = 1; page <= MAX_LIST_PAGES; page++) {
-		const { body } = await truvApiRequest<TruvWebhookPage>(context, 'GET', path);
+		const { body } = await truvApiRequest<TruvWebhookPage>(context, 'GET', path, { credentials });
 		webhooks.push(...(body.results ?? []));
 		if (!body.next) return webhooks;
 		const next = new URL(body.next, origin);
@@ -170,13 +168,18 @@ async function reconcile(context: IHookFunctions, webhook: TruvWebhook, target: 
 	if (!sameEvents(webhook.events, target.events)) update.events = target.events;
 	if (webhook.enabled === false) update.enabled = true;
 	if (Object.keys(update).length > 0) {
-		await truvApiRequest(context, 'PATCH', `${WEBHOOKS_PATH}${webhook.id}/`, { body: update });
+		await truvApiRequest(context, 'PATCH', `${WEBHOOKS_PATH}${webhook.id}/`, {
+			body: update,
+			credentials: target.credentials,
+		});
 	}
 	storeRegistration(context, target.url, { id: webhook.id, environment: target.environment });
 }
 
 async function adoptExisting(context: IHookFunctions, target: Target): Promise<boolean> {
-	const existing = (await listWebhooks(context)).find((webhook) => matches(webhook, target));
+	const existing = (await listWebhooks(context, target)).find((webhook) =>
+		matches(webhook, target),
+	);
 	if (!existing) return false;
 	await reconcile(context, existing, target);
 	return true;
@@ -192,7 +195,7 @@ export async function checkWebhookExists(this: IHookFunctions): Promise<boolean>
 			this,
 			'GET',
 			`${WEBHOOKS_PATH}${stored.id}/`,
-			{ allowStatus: [404] },
+			{ allowStatus: [404], credentials: target.credentials },
 		);
 		if (statusCode !== 404 && matches(body, target)) {
 			await reconcile(this, body, target);
@@ -227,6 +230,7 @@ export async function createWebhook(this: IHookFunctions): Promise<boolean> {
 			enabled: true,
 		},
 		allowStatus: [400],
+		credentials: target.credentials,
 	});
 	if (statusCode !== 400) {
 		storeRegistration(this, target.url, { id: body.id, environment: target.environment });

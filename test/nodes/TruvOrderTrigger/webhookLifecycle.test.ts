@@ -165,6 +165,27 @@ describe('automatic registration', () => {
 		expect(standIn.webhooks().find((webhook) => webhook.id === ours.id)).toBeDefined();
 	});
 
+	test('reads the credential once per hook call, besides the read n8n makes to sign each request', async () => {
+		for (let index = 0; index < 5; index++) {
+			standIn.addWebhook({
+				webhook_url: `https://elsewhere.example.com/hook/${index}`,
+				env_type: 'sandbox',
+			});
+		}
+		let reads = 0;
+		const credentials = standInCredentials();
+		const readCredentials = () => {
+			reads += 1;
+			return credentials;
+		};
+		const node = trigger({ readCredentials });
+		expect(await node.checkExists()).toBe(false);
+		await node.create();
+		// Three pages of the list and the create call: n8n reads the credential for each of them.
+		expect(standIn.calls).toHaveLength(4);
+		expect(reads).toBe(2 + standIn.calls.length);
+	});
+
 	test('does not adopt a webhook of the same URL in another environment', async () => {
 		standIn.addWebhook({ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' });
 		await trigger().activate();

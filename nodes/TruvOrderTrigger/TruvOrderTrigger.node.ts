@@ -40,6 +40,9 @@ export class TruvOrderTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Empty, so that when n8n answers (Acknowledge Deliveries: once stored) it sends the
+				// acknowledgement webhook() returns; its default, 'firstEntryJson', sends that literal.
+				responseData: '',
 				path: 'webhook',
 			},
 		],
@@ -160,6 +163,27 @@ export class TruvOrderTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
+					{
+						displayName: 'Acknowledge Deliveries',
+						name: 'acknowledge',
+						type: 'options',
+						default: 'beforeExecution',
+						description: 'When Truv gets its 200 for an accepted delivery',
+						options: [
+							{
+								name: 'Before Starting the Execution',
+								value: 'beforeExecution',
+								description:
+									'Answer as soon as the delivery is checked. Skipped duplicates are remembered across restarts of n8n, but a delivery acknowledged just before n8n crashes may have no execution (under a burst, many can be waiting).',
+							},
+							{
+								name: 'Once the Execution Is Stored',
+								value: 'executionStored',
+								description:
+									'Let n8n answer once it has stored the execution: a crash of n8n loses no acknowledged delivery, and bursts are paced by n8n. In n8n 2.41 the duplicate record is then kept in memory only (n8n does not save it), so it does not survive a restart.',
+							},
+						],
+					},
 					{
 						displayName: 'Include Request Headers',
 						name: 'includeHeaders',

@@ -74,14 +74,19 @@ function configuredStatuses(context: IWebhookFunctions): Set<string> | undefined
 	return statuses.length > 0 ? new Set(statuses) : undefined;
 }
 
-function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
+function acknowledgement(reply: DeliveryAnswer): IDataObject {
 	const body: IDataObject = {
 		received: reply.status < 300,
 		outcome: reply.outcome,
 		message: reply.message,
 	};
 	if (reply.webhookId !== undefined) body.webhook_id = reply.webhookId;
-	context.getResponseObject().status(reply.status).json(body);
+	return body;
+}
+
+/** Answers the delivery from the node itself, so that n8n sends nothing more. */
+function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
+	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
 	return { noWebhookResponse: true };
 }
 
@@ -213,15 +218,20 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const outputs: INodeExecutionData[][] = ORDER_EVENT_TYPES.map((type) =>
 		type === eventType ? [item] : [],
 	);
-	// Answered here, before n8n starts the execution: n8n saves the static data (with this
-	// delivery's id) as soon as the answer is sent. Left to n8n, the answer (and the save) would
-	// follow the start of the execution, whose own save of the static data can then drop the id
-	// in n8n 2.41 (seen in the end-to-end tests: a delivery ran again after a restart).
-	answer(this, {
+	const accepted: DeliveryAnswer = {
 		status: 200,
 		outcome: 'accepted',
 		message: 'Delivery accepted',
 		webhookId,
-	});
+	};
+	if (options.acknowledge === 'executionStored') {
+		// n8n sends this once it has stored the execution: if it fails to, Truv gets an error and
+		// retries. n8n 2.41 then drops this call's static-data change (its runner re-wraps the
+		// static data and resets the change flag before saving), so the id is only held in memory.
+		return { workflowData: outputs, webhookResponse: acknowledgement(accepted) };
+	}
+	// Answered here, before n8n stores the execution: n8n saves the static data (with this
+	// delivery's id) only for calls the node answers itself.
+	answer(this, accepted);
 	return { noWebhookResponse: true, workflowData: outputs };
 }

@@ -42,3 +42,28 @@ export function triggerOutput(execution: Execution): {
 	const output = outputs.findIndex((items) => (items ?? []).length > 0);
 	return { output, json: (outputs[output]?.[0]?.json ?? {}) as Record<string, unknown> };
 }
+
+interface QueuedTriggerData {
+	executionData?: {
+		nodeExecutionStack?: Array<{
+			data?: { main?: Array<Array<{ json?: { webhook_id?: unknown } }> | null> };
+		}>;
+	};
+}
+
+/**
+ * The `webhook_id` an execution was started for: from the trigger's run data, or, for an execution
+ * a crash stopped before the trigger ran, from the data n8n stored to start it with.
+ */
+export function storedWebhookId(execution: Execution): string | undefined {
+	const fromRun = triggerOutput(execution).json.webhook_id;
+	if (fromRun !== undefined) return String(fromRun);
+	const queued = (execution.data as QueuedTriggerData | undefined)?.executionData;
+	for (const entry of queued?.nodeExecutionStack ?? []) {
+		for (const items of entry.data?.main ?? []) {
+			const id = items?.[0]?.json?.webhook_id;
+			if (id !== undefined) return String(id);
+		}
+	}
+	return undefined;
+}

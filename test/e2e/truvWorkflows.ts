@@ -122,7 +122,11 @@ export function outputPath(webhookId: string, eventType: string): string {
  * Truv Order Trigger (all events) → a NoOp per output: no expressions, so n8n spends nothing on
  * its expression sandbox and each execution costs the trigger and n8n's bookkeeping only.
  */
-export function noOpWorkflow(webhookId: string, truvCredential: CredentialRef): WorkflowJson {
+export function noOpWorkflow(
+	webhookId: string,
+	truvCredential: CredentialRef,
+	triggerParameters: Record<string, unknown> = {},
+): WorkflowJson {
 	const noOps = OUTPUT_PATHS.map((path) => ({
 		id: `noop-${path}`,
 		name: `NoOp ${path}`,
@@ -130,5 +134,11 @@ export function noOpWorkflow(webhookId: string, truvCredential: CredentialRef): 
 		typeVersion: 1,
 		parameters: {},
 	}));
-	return triggerWorkflow(`Truv NoOp ${webhookId}`, webhookId, truvCredential, noOps);
+	return triggerWorkflow(
+		`Truv NoOp ${webhookId}`,
+		webhookId,
+		truvCredential,
+		noOps,
+		triggerParameters,
+	);
 }

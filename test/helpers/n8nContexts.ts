@@ -194,6 +194,8 @@ export interface DeliveryResult {
 	workflowData: INodeExecutionData[][] | undefined;
 	staticData: IDataObject;
 	workflow: Workflow;
+	/** Who sent the answer: the node itself, or n8n from the node's webhookResponse. */
+	answeredBy: 'node' | 'n8n';
 }
 
 function normaliseHeaders(
@@ -259,7 +261,9 @@ export function deliveryRunner(
 				};
 			}
 			const result = await nodeType.webhook.call(context);
+			const answeredBy = recorded.sent ? 'node' : 'n8n';
 			if (!recorded.sent && result.webhookResponse !== undefined) {
+				// What n8n does for `responseData: ''` once it has stored the execution.
 				recorded.body = result.webhookResponse;
 				recorded.sent = true;
 			}
@@ -272,6 +276,7 @@ export function deliveryRunner(
 				workflowData: result.workflowData,
 				staticData: workflow.staticData,
 				workflow,
+				answeredBy,
 			};
 		},
 	};

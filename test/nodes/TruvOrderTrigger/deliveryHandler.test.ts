@@ -106,6 +106,31 @@ describe('routing genuine deliveries', () => {
 		},
 	);
 
+	test('answers an accepted delivery itself by default, so that n8n saves the duplicate record first', async () => {
+		const result = await genuine(orderBody('order-created'));
+		expect(result.answeredBy).toBe('node');
+	});
+
+	test('with Acknowledge Deliveries once stored, lets n8n send the same answer after storing the execution', async () => {
+		const once = { parameters: { options: { acknowledge: 'executionStored' } } };
+		const body = orderBody('order-created');
+		const result = await genuine(body, once);
+		expect(result.answeredBy).toBe('n8n');
+		expect(result.status).toBe(200);
+		expect(result.body).toEqual({
+			received: true,
+			outcome: 'accepted',
+			message: 'Delivery accepted',
+			webhook_id: JSON.parse(body.toString()).webhook_id,
+		});
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
+		// Refusals and duplicates start no execution: the node answers them itself either way.
+		const duplicate = await genuine(body, once);
+		expect([duplicate.answeredBy, duplicate.body.outcome]).toEqual(['node', 'duplicate']);
+		const forged = await deliver({ rawBody: orderBody('order-created'), headers: {}, ...once });
+		expect([forged.answeredBy, forged.status]).toEqual(['node', 401]);
+	});
+
 	test('optionally adds the request headers to the item', async () => {
 		const body = fixtureBytes('order-refresh-failed');
 		const result = await genuine(body, { parameters: { options: { includeHeaders: true } } });

@@ -326,21 +326,14 @@ const FAULT_MESSAGES = [
 const FAULT_TEST_TIMEOUT_MS = 30_000;
 
 describe('Truv faults during activation and deactivation', () => {
-	test.each(FAULT_MESSAGES)(
-		'%s on the list call fails activation with a message naming it, leaving no webhook',
-		async (kind, message) => {
-			standIn.setFault({ method: 'GET', path: '/v1/webhooks/', kind });
-			await expect(trigger().activate()).rejects.toThrow(message);
-			standIn.clearFaults();
-			expect(standIn.webhooks()).toEqual([]);
-		},
-		FAULT_TEST_TIMEOUT_MS,
-	);
-
-	test.each(FAULT_MESSAGES)(
-		'%s on the create call fails activation with a message naming it, leaving no webhook',
-		async (kind, message) => {
-			standIn.setFault({ method: 'POST', path: '/v1/webhooks/', kind });
+	test.each(
+		(['list', 'create'] as const).flatMap((call) =>
+			FAULT_MESSAGES.map(([kind, message]) => [call, kind, message] as const),
+		),
+	)(
+		'%s call answered with %s: activation fails with a message naming it, leaving no webhook',
+		async (call, kind, message) => {
+			standIn.setFault({ method: call === 'list' ? 'GET' : 'POST', path: '/v1/webhooks/', kind });
 			await expect(trigger().activate()).rejects.toThrow(message);
 			standIn.clearFaults();
 			expect(standIn.webhooks()).toEqual([]);

@@ -40,8 +40,8 @@ export class TruvOrderTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
-				// Empty, so that when n8n answers (Acknowledge Deliveries: once stored) it sends the
-				// acknowledgement webhook() returns; its default, 'firstEntryJson', sends that literal.
+				// Empty, so that n8n answers an accepted delivery with the acknowledgement webhook()
+				// returns; its default, 'firstEntryJson', would send that literal text.
 				responseData: '',
 				path: 'webhook',
 			},
@@ -167,20 +167,20 @@ export class TruvOrderTrigger implements INodeType {
 						displayName: 'Acknowledge Deliveries',
 						name: 'acknowledge',
 						type: 'options',
-						default: 'beforeExecution',
+						default: 'executionStored',
 						description: 'When Truv gets its 200 for an accepted delivery',
 						options: [
-							{
-								name: 'Before Starting the Execution',
-								value: 'beforeExecution',
-								description:
-									'Answer as soon as the delivery is checked. Skipped duplicates are remembered across restarts of n8n, but a delivery acknowledged just before n8n crashes may have no execution (under a burst, many can be waiting).',
-							},
 							{
 								name: 'Once the Execution Is Stored',
 								value: 'executionStored',
 								description:
-									'Let n8n answer once it has stored the execution: a crash of n8n loses no acknowledged delivery, and bursts are paced by n8n. In n8n 2.41 the duplicate record is then kept in memory only (n8n does not save it), so it does not survive a restart.',
+									'Let n8n answer once it has stored the execution: a crash of n8n loses no acknowledged delivery, and bursts are paced by n8n',
+							},
+							{
+								name: 'Before Starting the Execution',
+								value: 'beforeExecution',
+								description:
+									'Answer as soon as the delivery is checked, before n8n stores the execution: faster under bursts, but deliveries acknowledged just before n8n crashes have no execution and Truv does not send them again',
 							},
 						],
 					},

@@ -90,7 +90,16 @@ export function claimDelivery(
 		record.order = ids.slice(-DELIVERY_RECORD_LIMIT);
 		record.seen = new Set(record.order);
 	}
-	if (record.seen.has(webhookId)) return false;
+	if (record.seen.has(webhookId)) {
+		if (stored !== record.written) {
+			// The stored record lacks ids this process claimed: n8n 2.41 does not save the static
+			// data of a call it answers itself after storing the execution, but it does save that of
+			// this call, which the node answers.
+			record.written = serialise(record.order);
+			staticData[STATIC_DATA_KEY] = record.written;
+		}
+		return false;
+	}
 
 	record.seen.add(webhookId);
 	record.order.push(webhookId);

@@ -224,14 +224,13 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		message: 'Delivery accepted',
 		webhookId,
 	};
-	if (options.acknowledge === 'executionStored') {
-		// n8n sends this once it has stored the execution: if it fails to, Truv gets an error and
-		// retries. n8n 2.41 then drops this call's static-data change (its runner re-wraps the
-		// static data and resets the change flag before saving), so the id is only held in memory.
-		return { workflowData: outputs, webhookResponse: acknowledgement(accepted) };
+	if (options.acknowledge === 'beforeExecution') {
+		// Answered here, before n8n stores the execution; n8n then saves the static data (with this
+		// delivery's id) before it starts the execution.
+		answer(this, accepted);
+		return { noWebhookResponse: true, workflowData: outputs };
 	}
-	// Answered here, before n8n stores the execution: n8n saves the static data (with this
-	// delivery's id) only for calls the node answers itself.
-	answer(this, accepted);
-	return { noWebhookResponse: true, workflowData: outputs };
+	// n8n sends this once it has stored the execution: if it fails to, Truv gets an error and
+	// retries, so an acknowledged delivery always has an execution.
+	return { workflowData: outputs, webhookResponse: acknowledgement(accepted) };
 }

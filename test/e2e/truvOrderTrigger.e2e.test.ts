@@ -313,19 +313,29 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		const answers = [];
 		answers.push(await deliverToRouting(event));
 		answers.push(await deliverToRouting(event));
-		await routingExecutions(before + 1);
+		// Accepted once and never repeated before the restart.
+		const acceptedOnce = freshEvent('order-created');
+		answers.push(await deliverToRouting(acceptedOnce));
+		await routingExecutions(before + 2);
 		await n8n.restart();
 		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
 		answers.push(await deliverToRouting(event));
+		answers.push(await deliverToRouting(acceptedOnce));
+		// n8n 2.41 does not save the static data of a webhook call it answers after storing the
+		// execution, so its record holds only what the trigger saved when answering a duplicate
+		// itself: a delivery accepted but never repeated before a restart is not remembered there.
+		const forgotten = version === '2.41.1';
 		expect(
 			answers.map((answer) => [answer.status, JSON.parse(answer.responseBody ?? '{}').outcome]),
 		).toEqual([
 			[200, 'accepted'],
 			[200, 'duplicate'],
+			[200, 'accepted'],
 			[200, 'duplicate'],
+			[200, forgotten ? 'accepted' : 'duplicate'],
 		]);
 		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
-		await routingExecutions(before + 2);
+		await routingExecutions(before + (forgotten ? 4 : 3));
 	});
 
 	test('a delivery Truv retries after a failed answer still runs the workflow once', async () => {

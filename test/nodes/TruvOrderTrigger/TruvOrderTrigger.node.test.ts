@@ -18,7 +18,7 @@ describe('Truv Order Trigger description', () => {
 		]);
 	});
 
-	test('receives POST deliveries and answers them itself', () => {
+	test('receives POST deliveries; n8n answers with the acknowledgement the node returns', () => {
 		expect(description.webhooks).toEqual([
 			{
 				name: 'default',

@@ -56,6 +56,18 @@ describe('claimDelivery', () => {
 		expect(storedWebhookIds(staleCopy)).toEqual(['first', 'second']);
 	});
 
+	test('a duplicate writes back the ids a stored record lacks (n8n did not save an earlier call)', () => {
+		expect(claimDelivery({}, 'wf:node', 'accepted')).toBe(true);
+		// The next call loads the record as it was before: the accepted call's change was not saved.
+		const unsaved: IDataObject = {};
+		expect(claimDelivery(unsaved, 'wf:node', 'accepted')).toBe(false);
+		expect(storedWebhookIds(unsaved)).toEqual(['accepted']);
+		// Once the stored record is current, a duplicate changes nothing (n8n has nothing to save).
+		const current: IDataObject = { recentWebhookIds: unsaved.recentWebhookIds };
+		expect(claimDelivery(current, 'wf:node', 'accepted')).toBe(false);
+		expect(current).toEqual({ recentWebhookIds: unsaved.recentWebhookIds });
+	});
+
 	test('keeps records of different triggers apart', () => {
 		expect(claimDelivery({}, 'wf-1:node', 'same')).toBe(true);
 		expect(claimDelivery({}, 'wf-2:node', 'same')).toBe(true);

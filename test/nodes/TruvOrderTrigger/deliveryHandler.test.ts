@@ -106,15 +106,9 @@ describe('routing genuine deliveries', () => {
 		},
 	);
 
-	test('answers an accepted delivery itself by default, so that n8n saves the duplicate record first', async () => {
-		const result = await genuine(orderBody('order-created'));
-		expect(result.answeredBy).toBe('node');
-	});
-
-	test('with Acknowledge Deliveries once stored, lets n8n send the same answer after storing the execution', async () => {
-		const once = { parameters: { options: { acknowledge: 'executionStored' } } };
+	test('lets n8n send the answer to an accepted delivery, once it has stored the execution', async () => {
 		const body = orderBody('order-created');
-		const result = await genuine(body, once);
+		const result = await genuine(body);
 		expect(result.answeredBy).toBe('n8n');
 		expect(result.status).toBe(200);
 		expect(result.body).toEqual({
@@ -123,12 +117,21 @@ describe('routing genuine deliveries', () => {
 			message: 'Delivery accepted',
 			webhook_id: JSON.parse(body.toString()).webhook_id,
 		});
-		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
-		// Refusals and duplicates start no execution: the node answers them itself either way.
-		const duplicate = await genuine(body, once);
+		// Refusals and duplicates start no execution: the node answers them itself.
+		const duplicate = await genuine(body);
 		expect([duplicate.answeredBy, duplicate.body.outcome]).toEqual(['node', 'duplicate']);
-		const forged = await deliver({ rawBody: orderBody('order-created'), headers: {}, ...once });
+		const forged = await deliver({ rawBody: orderBody('order-created'), headers: {} });
 		expect([forged.answeredBy, forged.status]).toEqual(['node', 401]);
+	});
+
+	test('with Acknowledge Deliveries before starting the execution, answers it itself', async () => {
+		const body = orderBody('order-created');
+		const result = await genuine(body, {
+			parameters: { options: { acknowledge: 'beforeExecution' } },
+		});
+		expect(result.answeredBy).toBe('node');
+		expect(result.body).toMatchObject({ outcome: 'accepted' });
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
 	});
 
 	test('optionally adds the request headers to the item', async () => {

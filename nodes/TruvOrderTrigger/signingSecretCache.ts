@@ -1,7 +1,6 @@
 import type { IWebhookFunctions } from 'n8n-workflow';
 
-import { signingSecrets, TRUV_CREDENTIAL_TYPE } from './truvTransport';
-import type { TruvCredentials } from './truvTransport';
+import { readTruvCredentials, signingSecrets, TRUV_CREDENTIAL_TYPE } from './truvTransport';
 import { verifyTruvSignature } from './truvSignature';
 import type { SignatureCheck } from './truvSignature';
 
@@ -28,10 +27,7 @@ function credentialId(context: IWebhookFunctions): string | undefined {
 }
 
 async function readSecrets(context: IWebhookFunctions, id: string | undefined): Promise<string[]> {
-	const credentials = (await context.getCredentials(
-		TRUV_CREDENTIAL_TYPE,
-	)) as unknown as TruvCredentials;
-	const secrets = signingSecrets(credentials);
+	const secrets = signingSecrets(await readTruvCredentials(context));
 	if (id !== undefined) rememberedSecrets.set(id, { secrets, readAt: Date.now() });
 	return secrets;
 }

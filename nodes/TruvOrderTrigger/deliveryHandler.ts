@@ -111,8 +111,10 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const rawBody = (await readRawBody(this)) ?? Buffer.alloc(0);
 	if (rawBody.length > MAX_DELIVERY_BYTES) return tooLarge(this, rawBody.length);
 
+	// Read once: n8n deep-copies the node on every getNode().
+	const node = this.getNode();
 	if (this.getNodeParameter('verifySignature', true) as boolean) {
-		const check = await verifyDeliverySignature(this, rawBody, headers['x-webhook-sign']);
+		const check = await verifyDeliverySignature(this, node, rawBody, headers['x-webhook-sign']);
 		if (!check.valid) {
 			return answer(this, { status: 401, outcome: 'invalid_signature', message: check.message });
 		}
@@ -195,7 +197,6 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	// Test URL deliveries are often the same sample sent again while building a workflow.
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
 		const workflowId = this.getWorkflow().id ?? '';
-		const node = this.getNode();
 		const claimed = claimDelivery(
 			this.getWorkflowStaticData('node'),
 			`${workflowId}:${node.id ?? node.name}`,

@@ -1,4 +1,4 @@
-import type { IWebhookFunctions } from 'n8n-workflow';
+import type { INode, IWebhookFunctions } from 'n8n-workflow';
 
 import { readTruvCredentials, signingSecrets, TRUV_CREDENTIAL_TYPE } from './truvTransport';
 import { verifyTruvSignature } from './truvSignature';
@@ -21,11 +21,6 @@ interface RememberedSecrets {
 // Keyed by credential id: the same credential used by several triggers is read once.
 const rememberedSecrets = new Map<string, RememberedSecrets>();
 
-function credentialId(context: IWebhookFunctions): string | undefined {
-	const reference = context.getNode().credentials?.[TRUV_CREDENTIAL_TYPE];
-	return reference?.id ?? undefined;
-}
-
 async function readSecrets(context: IWebhookFunctions, id: string | undefined): Promise<string[]> {
 	const secrets = signingSecrets(await readTruvCredentials(context));
 	if (id !== undefined) rememberedSecrets.set(id, { secrets, readAt: Date.now() });
@@ -38,10 +33,11 @@ async function readSecrets(context: IWebhookFunctions, id: string | undefined): 
  */
 export async function verifyDeliverySignature(
 	context: IWebhookFunctions,
+	node: INode,
 	rawBody: Buffer,
 	header: string | string[] | undefined,
 ): Promise<SignatureCheck> {
-	const id = credentialId(context);
+	const id = node.credentials?.[TRUV_CREDENTIAL_TYPE]?.id ?? undefined;
 	const remembered = id === undefined ? undefined : rememberedSecrets.get(id);
 	if (remembered && Date.now() - remembered.readAt < SIGNING_SECRET_TTL_MS) {
 		const check = verifyTruvSignature(rawBody, header, remembered.secrets);

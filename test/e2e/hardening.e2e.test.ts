@@ -58,8 +58,12 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 	const webhookId = `truv-hardening-${version.replace(/\./g, '-')}`;
 	let secret: string;
 
-	const post = async (body: Buffer | string, headers: Record<string, string>) =>
-		await request(n8n.webhookUrl(`${webhookId}/webhook`), {
+	const post = async (
+		body: Buffer | string,
+		headers: Record<string, string>,
+		toWebhookId: string = webhookId,
+	) =>
+		await request(n8n.webhookUrl(`${toWebhookId}/webhook`), {
 			method: 'POST',
 			body: Buffer.isBuffer(body) ? body : Buffer.from(body),
 			headers: { 'content-type': 'application/json', ...headers },
@@ -68,18 +72,34 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 		'x-webhook-sign': signTruvWebhookBody(body, secret),
 		'user-agent': 'Truv-Webhook-Service/2.0',
 	});
+	/** A Truv API credential for the stand-in's sandbox. */
+	const standInCredential = async (name: string) =>
+		await n8n.createCredential('truvApi', name, {
+			clientId: standIn.account.clientId,
+			accessSecret: secret,
+			environment: 'fromSecret',
+			baseUrl: standIn.url,
+		});
+	/** An active Truv Order Trigger → NoOp workflow with its own credential; returns its id. */
+	const activeNoOpWorkflow = async (
+		ownWebhookId: string,
+		triggerParameters: Record<string, unknown> = {},
+	) => {
+		const credential = await standInCredential(`Truv (${ownWebhookId})`);
+		const { id } = await n8n.createWorkflow(
+			noOpWorkflow(ownWebhookId, credential, triggerParameters),
+		);
+		await n8n.activateWorkflow(id);
+		await n8n.waitForWebhook(`${ownWebhookId}/webhook`);
+		return id;
+	};
 
 	beforeAll(async () => {
 		await provisionN8n(version);
 		[standIn, httpSink] = await Promise.all([startTruvStandIn(), startHttpSink()]);
 		secret = standIn.account.secrets.sandbox!;
 		n8n = await startN8n({ version, tarballs: [packedTarball()] });
-		const credential = await n8n.createCredential('truvApi', 'Truv (stand-in)', {
-			clientId: standIn.account.clientId,
-			accessSecret: secret,
-			environment: 'fromSecret',
-			baseUrl: standIn.url,
-		});
+		const credential = await standInCredential('Truv (stand-in)');
 		workflowId = (
 			await n8n.createWorkflow(
 				routingWorkflow(webhookId, { id: credential.id, name: credential.name }, httpSink.url),
@@ -206,24 +226,9 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 
 	const deliveries = LOAD_DELIVERIES;
 	test(`${deliveries} distinct deliveries at concurrency ${LOAD_CONCURRENCY}: exactly one execution each, on the right output; a replay adds none`, async () => {
-		const credential = await n8n.createCredential('truvApi', 'Truv (load)', {
-			clientId: standIn.account.clientId,
-			accessSecret: secret,
-			environment: 'fromSecret',
-			baseUrl: standIn.url,
-		});
 		const loadWebhookId = `${webhookId}-load`;
-		const { id: loadWorkflowId } = await n8n.createWorkflow(
-			noOpWorkflow(loadWebhookId, { id: credential.id, name: credential.name }),
-		);
-		await n8n.activateWorkflow(loadWorkflowId);
-		await n8n.waitForWebhook(`${loadWebhookId}/webhook`);
-		const postLoad = async (body: Buffer) =>
-			await request(n8n.webhookUrl(`${loadWebhookId}/webhook`), {
-				method: 'POST',
-				body,
-				headers: { 'content-type': 'application/json', ...signed(body) },
-			});
+		const loadWorkflowId = await activeNoOpWorkflow(loadWebhookId);
+		const postLoad = async (body: Buffer) => await post(body, signed(body), loadWebhookId);
 
 		const bodies = Array.from({ length: deliveries }, (_, index) =>
 			Buffer.from(
@@ -278,23 +283,14 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 		});
 		expect(after).toHaveLength(deliveries + 1);
 	});
+
 	/**
 	 * Sends distinct deliveries at concurrency 20 and kills n8n (SIGKILL) once `killAfter` of them
 	 * were acknowledged; after the restart, returns how many acknowledged ones have no execution.
 	 */
 	async function acknowledgedButLostInCrash(acknowledge: string, killAfter: number) {
-		const credential = await n8n.createCredential('truvApi', `Truv (crash, ${acknowledge})`, {
-			clientId: standIn.account.clientId,
-			accessSecret: secret,
-			environment: 'fromSecret',
-			baseUrl: standIn.url,
-		});
 		const crashWebhookId = `${webhookId}-crash-${acknowledge}`;
-		const { id: crashWorkflowId } = await n8n.createWorkflow(
-			noOpWorkflow(crashWebhookId, credential, { options: { acknowledge } }),
-		);
-		await n8n.activateWorkflow(crashWorkflowId);
-		await n8n.waitForWebhook(`${crashWebhookId}/webhook`);
+		const crashWorkflowId = await activeNoOpWorkflow(crashWebhookId, { options: { acknowledge } });
 
 		const acknowledged: string[] = [];
 		let next = 0;
@@ -306,11 +302,7 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 					const body = Buffer.from(
 						JSON.stringify({ ...fixtureJson('order-created'), webhook_id: id }),
 					);
-					const answer = await request(n8n.webhookUrl(`${crashWebhookId}/webhook`), {
-						method: 'POST',
-						body,
-						headers: { 'content-type': 'application/json', ...signed(body) },
-					}).catch(() => undefined);
+					const answer = await post(body, signed(body), crashWebhookId).catch(() => undefined);
 					if (answer?.status === 200) acknowledged.push(id);
 					if (acknowledged.length >= killAfter) killing ??= n8n.kill();
 				}

@@ -489,14 +489,17 @@ async function setUpTargets(
 	return targets;
 }
 
-async function measureTarget(
-	n8n: N8nInstance,
-	monitor: ProcessGroupMonitor,
-	target: Target,
-	settings: Settings,
-	nextDelivery: () => Delivery,
-	signal: AbortSignal,
-): Promise<TargetResult> {
+/** What every measurement in one n8n shares. */
+interface MeasuringRig {
+	n8n: N8nInstance;
+	monitor: ProcessGroupMonitor;
+	settings: Settings;
+	nextDelivery: () => Delivery;
+	signal: AbortSignal;
+}
+
+async function measureTarget(rig: MeasuringRig, target: Target): Promise<TargetResult> {
+	const { n8n, monitor, settings, nextDelivery, signal } = rig;
 	const load = (durationS: number) =>
 		runLoad({
 			url: target.url,
@@ -541,21 +544,15 @@ async function measureTarget(
  * Measures a target when no other n8n runs, and again (up to MAX_ATTEMPTS in all) when one started
  * meanwhile; with --ignore-others, once, whatever else runs.
  */
-async function measureQuietly(
-	n8n: N8nInstance,
-	monitor: ProcessGroupMonitor,
-	target: Target,
-	settings: Settings,
-	nextDelivery: () => Delivery,
-	signal: AbortSignal,
-): Promise<TargetResult> {
+async function measureQuietly(rig: MeasuringRig, target: Target): Promise<TargetResult> {
+	const { n8n, settings, signal } = rig;
 	for (let attempt = 1; ; attempt++) {
 		if (!settings.ignoreOthers) await waitUntilQuiet(n8n, signal);
 		const stopWatching = watchOtherN8ns(n8n);
 		let others: number[];
 		let result: TargetResult;
 		try {
-			result = await measureTarget(n8n, monitor, target, settings, nextDelivery, signal);
+			result = await measureTarget(rig, target);
 		} finally {
 			others = stopWatching();
 		}
@@ -618,8 +615,9 @@ async function benchVersion(
 		await sleep(3_000);
 		const idleRssBytes = monitor.sample().rssBytes;
 		const results: TargetResult[] = [];
+		const rig: MeasuringRig = { n8n, monitor, settings, nextDelivery, signal };
 		for (const target of targets) {
-			results.push(await measureQuietly(n8n, monitor, target, settings, nextDelivery, signal));
+			results.push(await measureQuietly(rig, target));
 			// Let n8n settle (GC, the database) before the next target.
 			await sleep(3_000);
 		}

@@ -93,8 +93,8 @@ export function claimDelivery(
 	if (record.seen.has(webhookId)) {
 		if (stored !== record.written) {
 			// The stored record lacks ids this process claimed: n8n 2.41 does not save the static
-			// data of a call it answers itself after storing the execution, but it does save that of
-			// this call, which the node answers.
+			// data of a call that n8n answers after storing the execution, but it saves that of a
+			// call the node answers, as it does this duplicate.
 			record.written = serialise(record.order);
 			staticData[STATIC_DATA_KEY] = record.written;
 		}

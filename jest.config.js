@@ -2,7 +2,7 @@
 const tsJest = ['ts-jest', {}];
 // Runtime lockfile folders and bench packages are not test modules.
 const modulePathIgnorePatterns = [
-	'<rootDir>/scripts/runtimes/',
+	'<rootDir>/dev/runtimes/',
 	'<rootDir>/bench/packages/',
 	'<rootDir>/dist/',
 ];

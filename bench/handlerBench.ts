@@ -11,8 +11,8 @@ import {
 import { validateOrderEvent } from '../nodes/TruvOrderTrigger/orderEventSchemas';
 import type { OrderEventType } from '../nodes/TruvOrderTrigger/orderEventSchemas';
 import { signTruvPayload, verifyTruvSignature } from '../nodes/TruvOrderTrigger/truvSignature';
-import { fixtureJson } from '../test/helpers/fixtures';
-import { deliveryRunner, SANDBOX_SECRET } from '../test/helpers/n8nContexts';
+import { readTruvFixture } from '../dev/truv-stand-in/webhookBody';
+import { deliveryRunner, SANDBOX_SECRET } from '../dev/n8n-core/n8nContexts';
 import { writeBenchmarkSection } from './benchmarksFile';
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 15);
@@ -36,7 +36,7 @@ let serial = 0;
 /** Signed fixture bodies, each with its own webhook_id so duplicate tracking does real work. */
 function makeDeliveries(count: number): Delivery[] {
 	return Array.from({ length: count }, (_, index) => {
-		const payload = fixtureJson(FIXTURES[index % FIXTURES.length]);
+		const payload = JSON.parse(readTruvFixture(FIXTURES[index % FIXTURES.length]).toString('utf8'));
 		payload.webhook_id = (serial++).toString(16).padStart(32, '0');
 		const body = Buffer.from(JSON.stringify(payload, null, 2));
 		const signature = signTruvPayload(body, SANDBOX_SECRET);

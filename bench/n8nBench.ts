@@ -30,18 +30,18 @@ import { cpus, tmpdir, totalmem } from 'os';
 import { dirname, join } from 'path';
 import { parseArgs } from 'util';
 
-import { packRepository } from '../scripts/lib/communityPackage';
-import { n8nRuntimes, type N8nVersion } from '../scripts/lib/runtimes';
-import { request } from '../test/e2e/harness/http';
-import type { Execution, N8nInstance } from '../test/e2e/harness/n8nInstance';
-import { startN8n } from '../test/e2e/harness/n8nInstance';
-import { sleep } from '../test/e2e/harness/wait';
-import { fixtureBytes } from '../test/helpers/fixtures';
+import { packRepository } from '../dev/n8n/communityPackage';
+import { n8nRuntimes, type N8nVersion } from '../dev/n8n/runtimes';
+import { request } from '../dev/n8n/http';
+import type { Execution, N8nInstance } from '../dev/n8n/n8nInstance';
+import { startN8n } from '../dev/n8n/n8nInstance';
+import { sleep } from '../dev/n8n/wait';
+import { readTruvFixture } from '../dev/truv-stand-in/webhookBody';
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
 	type TruvStandIn,
-} from '../test/truv-stand-in/truvStandIn';
+} from '../dev/truv-stand-in/truvStandIn';
 import { writeBenchmarkSection } from './benchmarksFile';
 import { runLoad, type Delivery, type LoadResult } from './loadRun';
 import {
@@ -60,7 +60,7 @@ const benchPackageDir = join(__dirname, 'packages', 'n8n-nodes-truv-bench');
 const FIXTURE = 'order-status-updated-completed';
 const EXPECTED_OUTPUT = 'Order Status Updated';
 const GOALS = { ceilingRatio: 0.95, diyRatio: 1.5 };
-/** The n8n versions measured without --n8n (--n8n takes any runtime in scripts/lib/runtimes). */
+/** The n8n versions measured without --n8n (--n8n takes any runtime in dev/n8n/runtimes). */
 const DEFAULT_VERSIONS = ['2.41.1', '2.8.4'];
 const finishedStatuses = new Set(['success', 'error', 'crashed', 'canceled']);
 /** Other n8n instances seen during a measurement that was kept: they skew the numbers. */
@@ -221,7 +221,7 @@ function parseSettings(): Settings {
  * other delivery of this run has.
  */
 function deliveryFactory(secret: string): () => Delivery {
-	const template = fixtureBytes(FIXTURE).toString('utf8');
+	const template = readTruvFixture(FIXTURE).toString('utf8');
 	const originalId = String((JSON.parse(template) as { webhook_id: string }).webhook_id);
 	const parts = template.split(originalId);
 	if (parts.length !== 2) throw new Error(`${FIXTURE}: its webhook_id must occur exactly once`);
@@ -856,7 +856,7 @@ function report(versions: VersionResult[], settings: Settings, others: number[])
 						.map(([name, value]) => `\`${name}=${value}\``)
 						.join(', ')}, otherwise defaults`
 				: 'everything else default'
-		}). Every request is \`${FIXTURE}.json\` (${fixtureBytes(FIXTURE).length} bytes) with its own webhook_id and its own \`X-WEBHOOK-SIGN\`. When the time is up no new request is sent and those in flight are awaited.`,
+		}). Every request is \`${FIXTURE}.json\` (${readTruvFixture(FIXTURE).length} bytes) with its own webhook_id and its own \`X-WEBHOOK-SIGN\`. When the time is up no new request is sent and those in flight are awaited.`,
 		'',
 		"Columns: **answered req/s**: 2xx answers per second of the load. **executions/s**: the executions that load started ÷ the time from its start until the last of them finished: the sustained capacity, the number the goals are checked against (a trigger that answers before n8n has created the execution can be answered faster than n8n executes). **errors**: non-2xx answers, socket errors and timeouts (10 s). **n8n CPU**: user + system time of all of n8n's processes (main and task runner) from the start of the load until the last execution finished, per execution. **peak RSS**: the sum over those processes, sampled every 250 ms from the warm-up to the last execution (a later target starts from the heap an earlier one left). **executions / accepted**: finished executions of that workflow ÷ 2xx answers. **drain**: seconds from the end of the load until the last execution finished.",
 	];

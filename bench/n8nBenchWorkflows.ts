@@ -1,7 +1,7 @@
 // The workflows `npm run bench:n8n` loads, one per target, with node type versions that exist in
 // every supported n8n (checked against the running n8n before use).
-import type { WorkflowJson } from '../test/e2e/harness/n8nInstance';
-import type { CredentialRef } from '../test/e2e/truvWorkflows';
+import type { WorkflowJson } from '../dev/n8n/n8nInstance';
+import type { CredentialRef } from '../dev/workflows/truvWorkflows';
 
 export const BENCH_TRIGGER_TYPE = 'n8n-nodes-truv-bench.benchTrigger';
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';

@@ -1,5 +1,5 @@
 // Usage: tsx scripts/provision-n8n.ts [version ...]   (default: every supported n8n version)
-import { n8nRuntimes, provisionN8n } from './lib/runtimes';
+import { n8nRuntimes, provisionN8n } from '../dev/n8n/runtimes';
 
 async function main(): Promise<void> {
 	const requested = process.argv.slice(2);

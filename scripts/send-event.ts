@@ -5,16 +5,13 @@
 // real API, signed here with TRUV_ACCESS_SECRET and posted to each active example. Each send gets
 // a fresh webhook_id unless --replay resends the sample's own (the trigger then skips it).
 import { createHmac } from 'crypto';
-import { existsSync, readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
+import { existsSync, readFileSync } from 'fs';
 import { parseArgs } from 'util';
 
+import { fixtureNames, readTruvFixture } from '../dev/truv-stand-in/webhookBody';
 import { devStateFile, type DevState } from './lib/devState';
 
-const fixturesDir = join(__dirname, '..', 'test', 'fixtures', 'truv');
-const samples = readdirSync(fixturesDir)
-	.filter((file) => file.endsWith('.json'))
-	.map((file) => file.replace(/\.json$/, ''));
+const samples = fixtureNames();
 
 async function main(): Promise<void> {
 	const { values, positionals } = parseArgs({
@@ -30,7 +27,7 @@ async function main(): Promise<void> {
 	if (!existsSync(devStateFile)) throw new Error('Nothing is running: start it with npm start');
 	const state = JSON.parse(readFileSync(devStateFile, 'utf8')) as DevState;
 
-	const payload = JSON.parse(readFileSync(join(fixturesDir, `${sample}.json`), 'utf8'));
+	const payload = JSON.parse(readTruvFixture(sample).toString('utf8'));
 	if (!values.replay)
 		payload.webhook_id = createHmac('sha256', String(Date.now()))
 			.update(sample)

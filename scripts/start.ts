@@ -12,20 +12,20 @@ import { rm } from 'fs/promises';
 import { dirname, join } from 'path';
 import { parseArgs } from 'util';
 
-import { startHttpSink } from '../test/e2e/harness/httpSink';
-import { startN8n, type N8nInstance } from '../test/e2e/harness/n8nInstance';
-import { startSmtpSink } from '../test/e2e/harness/smtpSink';
-import { sleep } from '../test/e2e/harness/wait';
-import { exampleFiles, exampleWorkflow, triggerWebhookId } from '../test/e2e/truvWorkflows';
-import { startTruvStandIn, type TruvStandIn } from '../test/truv-stand-in/truvStandIn';
-import { packRepository } from './lib/communityPackage';
+import { startHttpSink } from '../dev/n8n/httpSink';
+import { startN8n, type N8nInstance } from '../dev/n8n/n8nInstance';
+import { startSmtpSink } from '../dev/n8n/smtpSink';
+import { sleep } from '../dev/n8n/wait';
+import { exampleFiles, exampleWorkflow, triggerWebhookId } from '../dev/workflows/truvWorkflows';
+import { startTruvStandIn, type TruvStandIn } from '../dev/truv-stand-in/truvStandIn';
+import { packRepository } from '../dev/n8n/communityPackage';
 import {
 	cacheRoot,
 	defaultN8nVersion,
 	n8nRuntimes,
 	provisionN8n,
 	type N8nVersion,
-} from './lib/runtimes';
+} from '../dev/n8n/runtimes';
 import { devStateFile, type DevState } from './lib/devState';
 
 const repositoryRoot = join(__dirname, '..');

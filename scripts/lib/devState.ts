@@ -1,6 +1,6 @@
 import { join } from 'path';
 
-import { cacheRoot } from './runtimes';
+import { cacheRoot } from '../../dev/n8n/runtimes';
 
 /** What `npm start` is running, for `npm run send-event`. */
 export interface DevState {

@@ -2,8 +2,8 @@ import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-work
 import { Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
-import { startTruvStandIn } from '../truv-stand-in/truvStandIn';
-import type { TruvStandIn } from '../truv-stand-in/truvStandIn';
+import { startTruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
+import type { TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 
 const credentialType = new TruvApi();
 

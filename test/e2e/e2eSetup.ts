@@ -3,10 +3,10 @@
 import { rm } from 'fs/promises';
 import { dirname, join } from 'path';
 
-import { packRepository } from '../../scripts/lib/communityPackage';
-import { n8nRuntimes, type N8nVersion } from '../../scripts/lib/runtimes';
-import type { Execution } from './harness/n8nInstance';
-import { TRUV_TRIGGER_NAME } from './truvWorkflows';
+import { packRepository } from '../../dev/n8n/communityPackage';
+import { n8nRuntimes, type N8nVersion } from '../../dev/n8n/runtimes';
+import type { Execution } from '../../dev/n8n/n8nInstance';
+import { TRUV_TRIGGER_NAME } from '../../dev/workflows/truvWorkflows';
 
 export const minutes = (count: number): number => count * 60_000;
 

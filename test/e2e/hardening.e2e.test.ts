@@ -2,7 +2,7 @@
 // ones are never lost or run twice, and n8n stays healthy.
 import { rm } from 'fs/promises';
 
-import { provisionN8n } from '../../scripts/lib/runtimes';
+import { provisionN8n } from '../../dev/n8n/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
 import {
 	e2eVersions,
@@ -15,12 +15,12 @@ import {
 	signTruvWebhookBody,
 	startTruvStandIn,
 	type TruvStandIn,
-} from '../truv-stand-in/truvStandIn';
-import { request } from './harness/http';
-import { waitFor } from './harness/wait';
-import { startHttpSink, type HttpSink } from './harness/httpSink';
-import { startN8n, type N8nInstance } from './harness/n8nInstance';
-import { noOpWorkflow, routingWorkflow } from './truvWorkflows';
+} from '../../dev/truv-stand-in/truvStandIn';
+import { request } from '../../dev/n8n/http';
+import { waitFor } from '../../dev/n8n/wait';
+import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { startN8n, type N8nInstance } from '../../dev/n8n/n8nInstance';
+import { noOpWorkflow, routingWorkflow } from '../../dev/workflows/truvWorkflows';
 
 const LOAD_DELIVERIES = Number(process.env.E2E_LOAD_DELIVERIES ?? 1000);
 const LOAD_CONCURRENCY = 20;

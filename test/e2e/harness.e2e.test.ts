@@ -7,17 +7,17 @@ import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join, sep } from 'node:path';
 
-import { packRepository } from '../../scripts/lib/communityPackage';
-import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../scripts/lib/runtimes';
-import { startHttpSink, type HttpSink } from './harness/httpSink';
+import { packRepository } from '../../dev/n8n/communityPackage';
+import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../dev/n8n/runtimes';
+import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import {
 	startN8n,
 	type N8nInstance,
 	type Workflow,
 	type WorkflowJson,
-} from './harness/n8nInstance';
-import { getFreePort } from './harness/ports';
-import { startSmtpSink, type SmtpSink } from './harness/smtpSink';
+} from '../../dev/n8n/n8nInstance';
+import { getFreePort } from '../../dev/n8n/ports';
+import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
 
 const repositoryRoot = join(__dirname, '..', '..');
 const benchPackageDir = join(repositoryRoot, 'bench', 'packages', 'n8n-nodes-truv-bench');

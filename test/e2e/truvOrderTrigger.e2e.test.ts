@@ -4,18 +4,18 @@ import { existsSync, readFileSync } from 'fs';
 import { rm } from 'fs/promises';
 import { join } from 'path';
 
-import { provisionN8n } from '../../scripts/lib/runtimes';
+import { provisionN8n } from '../../dev/n8n/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
 import { e2eVersions, minutes, triggerOutput, usePackedRepository } from './e2eSetup';
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
 	type TruvStandIn,
-} from '../truv-stand-in/truvStandIn';
-import { startHttpSink, type HttpSink } from './harness/httpSink';
-import { startN8n, type CreatedCredential, type N8nInstance } from './harness/n8nInstance';
-import { startSmtpSink, type SmtpSink } from './harness/smtpSink';
-import { waitFor } from './harness/wait';
+} from '../../dev/truv-stand-in/truvStandIn';
+import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
+import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
+import { waitFor } from '../../dev/n8n/wait';
 import {
 	exampleFiles,
 	exampleWorkflow,
@@ -23,7 +23,7 @@ import {
 	routingWorkflow,
 	TRUV_TRIGGER_TYPE,
 	triggerWebhookId,
-} from './truvWorkflows';
+} from '../../dev/workflows/truvWorkflows';
 
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(5));

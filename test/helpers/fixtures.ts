@@ -1,19 +1,11 @@
-import { readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
-
 import { signTruvPayload } from '../../nodes/TruvOrderTrigger/truvSignature';
-
-export const FIXTURES_DIR = join(__dirname, '..', 'fixtures', 'truv');
+import { fixtureNames as standInFixtureNames, readTruvFixture } from '../../dev/truv-stand-in/webhookBody';
 
 /** Names of Truv's sample payloads (file names without .json). */
-export const fixtureNames = readdirSync(FIXTURES_DIR)
-	.filter((file) => file.endsWith('.json'))
-	.map((file) => file.replace(/\.json$/, ''));
+export const fixtureNames = standInFixtureNames();
 
 /** The exact bytes of a sample payload, as Truv would send them. */
-export function fixtureBytes(name: string): Buffer {
-	return readFileSync(join(FIXTURES_DIR, `${name}.json`));
-}
+export const fixtureBytes = readTruvFixture;
 
 export function fixtureJson(name: string): Record<string, unknown> {
 	return JSON.parse(fixtureBytes(name).toString('utf8')) as Record<string, unknown>;

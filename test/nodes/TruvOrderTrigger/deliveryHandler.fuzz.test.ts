@@ -8,8 +8,8 @@ import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSec
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { ORDER_EVENT_TYPES } from '../../../nodes/TruvOrderTrigger/orderEventSchemas';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
-import type { DeliveryResult } from '../../helpers/n8nContexts';
-import { deliver, SANDBOX_SECRET } from '../../helpers/n8nContexts';
+import type { DeliveryResult } from '../../../dev/n8n-core/n8nContexts';
+import { deliver, SANDBOX_SECRET } from '../../../dev/n8n-core/n8nContexts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);

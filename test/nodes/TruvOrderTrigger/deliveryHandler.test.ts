@@ -5,8 +5,8 @@ import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSec
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
-import type { DeliveryRequest } from '../../helpers/n8nContexts';
-import { deliver, SANDBOX_SECRET, truvCredentials } from '../../helpers/n8nContexts';
+import type { DeliveryRequest } from '../../../dev/n8n-core/n8nContexts';
+import { deliver, SANDBOX_SECRET, truvCredentials } from '../../../dev/n8n-core/n8nContexts';
 
 const OUTPUT = {
 	'order-created': 0,

@@ -6,7 +6,7 @@ import {
 	SIGNING_SECRET_TTL_MS,
 } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
-import { deliver, SANDBOX_SECRET, truvCredentials } from '../../helpers/n8nContexts';
+import { deliver, SANDBOX_SECRET, truvCredentials } from '../../../dev/n8n-core/n8nContexts';
 
 const ROTATED_SECRET = 'sandbox-rotated-0000000000000000000000';
 

@@ -1,16 +1,16 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecycle';
-import type { HookOptions } from '../../helpers/n8nContexts';
+import type { HookOptions } from '../../../dev/n8n-core/n8nContexts';
 import {
 	hookContext,
 	PRODUCTION_WEBHOOK_URL,
 	TEST_WEBHOOK_BASE,
 	truvCredentials,
 	truvOrderTrigger,
-} from '../../helpers/n8nContexts';
-import { startTruvStandIn } from '../../truv-stand-in/truvStandIn';
-import type { TruvStandIn } from '../../truv-stand-in/truvStandIn';
+} from '../../../dev/n8n-core/n8nContexts';
+import { startTruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
+import type { TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 
 let standIn: TruvStandIn;
 

@@ -1,7 +1,7 @@
 /**
  * Runs the Truv stand-in as its own process for tools and e2e tests:
  *
- *   npx tsx test/truv-stand-in/cli.ts --port 0 [--page-size N] [--timeout-ms N]
+ *   npx tsx dev/truv-stand-in/cli.ts --port 0 [--page-size N] [--timeout-ms N]
  *     [--retry-delay-ms N] [--max-retries N] [--quiet]
  *
  * Prints one JSON line `{"url", "clientId", "secrets"}` to stdout once listening, logs calls

@@ -1,4 +1,4 @@
-// Provisions pinned n8n runtimes from the lockfiles in scripts/runtimes/ into a cache folder outside
+// Provisions pinned n8n runtimes from the lockfiles in dev/runtimes/ into a cache folder outside
 // the clone, so a clean clone (CI) reuses a multi-gigabyte install while its lockfile is unchanged.
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';

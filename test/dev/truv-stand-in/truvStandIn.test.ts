@@ -12,8 +12,8 @@ import {
 	type TruvStandIn,
 	type TruvStandInOptions,
 	type TruvWebhook,
-} from './truvStandIn';
-import { TRUV_SIGNATURE_VECTORS } from '../helpers/signatureVectors';
+} from '../../../dev/truv-stand-in/truvStandIn';
+import { TRUV_SIGNATURE_VECTORS } from '../../helpers/signatureVectors';
 
 /** Small delays keep retry tests fast; the defaults (10 s, 30 s) are Truv's. */
 const FAST_DELIVERY = { timeoutMs: 1_000, retryDelayMs: 10, maxRetries: 3 };
@@ -419,7 +419,7 @@ describe('webhook management API', () => {
 
 	it('accepts every registrable event, localhost and IP URLs', async () => {
 		const standIn = await start();
-		const { REGISTRABLE_EVENTS } = await import('./truvStandIn');
+		const { REGISTRABLE_EVENTS } = await import('../../../dev/truv-stand-in/truvStandIn');
 		expect(REGISTRABLE_EVENTS).toHaveLength(17);
 		for (const url of ['http://localhost:5678/webhook/x', 'http://127.0.0.1:5678/x']) {
 			const webhook = await createWebhook(standIn, {
@@ -924,7 +924,7 @@ describe('command line', () => {
 	it('prints one JSON line, serves the API and exits cleanly on SIGTERM', async () => {
 		const child = spawn(
 			process.execPath,
-			[require.resolve('tsx/cli'), resolve(__dirname, 'cli.ts'), '--port', '0', '--quiet'],
+			[require.resolve('tsx/cli'), resolve(__dirname, '..', '..', '..', 'dev', 'truv-stand-in', 'cli.ts'), '--port', '0', '--quiet'],
 			{ stdio: ['ignore', 'pipe', 'pipe'] },
 		);
 		const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

@@ -1,4 +1,4 @@
-// Runs a real n8n (a pinned runtime from scripts/lib/runtimes) on loopback with community packages
+// Runs a real n8n (a pinned runtime from ./runtimes) on loopback with community packages
 // installed the way n8n's Community Nodes installer installs them, and drives it through the same
 // REST API the editor uses and the public API (`/api/v1`).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,13 +12,13 @@ import {
 	recordInstalledPackage,
 	type InstalledCommunityPackage,
 	type InstalledNodeRecord,
-} from '../../../scripts/lib/communityPackage';
+} from './communityPackage';
 import {
 	n8nRuntimes,
 	provisionN8n,
 	type N8nRuntime,
 	type N8nVersion,
-} from '../../../scripts/lib/runtimes';
+} from './runtimes';
 import { HttpError, request, type HttpRequestOptions, type HttpResponse } from './http';
 import { getFreePorts } from './ports';
 import { sleep, waitFor, type WaitOptions } from './wait';

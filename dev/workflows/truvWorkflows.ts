@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
-import type { WorkflowJson } from './harness/n8nInstance';
+import type { WorkflowJson } from '../n8n/n8nInstance';
 
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Truv's sample payloads, shared with the node's own tests. */
-export const FIXTURE_DIRECTORY = resolve(__dirname, '..', 'fixtures', 'truv');
+export const FIXTURE_DIRECTORY = resolve(__dirname, 'fixtures', 'truv');
 
 /**
  * What `deliver` sends: a fixture name (its file bytes), a Buffer or any other string (as-is),

@@ -1,7 +1,7 @@
 // The workflows `npm run bench:n8n` loads, one per target, with node type versions that exist in
 // every supported n8n (checked against the running n8n before use).
 import type { WorkflowJson } from '../dev/n8n/n8nInstance';
-import type { CredentialRef } from '../dev/workflows/truvWorkflows';
+import { TRUV_TRIGGER_VERSION, type CredentialRef } from '../dev/workflows/truvWorkflows';
 
 export const BENCH_TRIGGER_TYPE = 'n8n-nodes-truv-bench.benchTrigger';
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
@@ -9,7 +9,7 @@ export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 /** Every node type (and version) the workflows use. */
 export const REQUIRED_NODE_TYPES: Array<[type: string, version: number]> = [
 	[BENCH_TRIGGER_TYPE, 1],
-	[TRUV_TRIGGER_TYPE, 1.1],
+	[TRUV_TRIGGER_TYPE, TRUV_TRIGGER_VERSION],
 	['n8n-nodes-base.webhook', 2.1],
 	['n8n-nodes-base.code', 2],
 	['n8n-nodes-base.switch', 3.4],
@@ -83,7 +83,7 @@ export function truvWorkflow(
 				id: 'truv-trigger',
 				name: TRUV_TRIGGER_NAME,
 				type: TRUV_TRIGGER_TYPE,
-				typeVersion: 1.1,
+				typeVersion: TRUV_TRIGGER_VERSION,
 				position: [0, 160],
 				webhookId,
 				parameters: skipDuplicates ? {} : { options: { skipDuplicates: false } },

@@ -3,10 +3,12 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
+import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
 import type { WorkflowJson } from '../n8n/n8nInstance';
 
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';
+export const TRUV_TRIGGER_VERSION = new TruvOrderTrigger().description.version as number;
 export const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
 
 export interface CredentialRef {
@@ -67,7 +69,7 @@ function triggerWorkflow(
 				id: `trigger-${webhookId}`,
 				name: TRUV_TRIGGER_NAME,
 				type: TRUV_TRIGGER_TYPE,
-				typeVersion: 1.1,
+				typeVersion: TRUV_TRIGGER_VERSION,
 				position: [0, 160],
 				webhookId,
 				parameters: triggerParameters,

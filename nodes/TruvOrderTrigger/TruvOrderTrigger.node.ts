@@ -18,8 +18,9 @@ export class TruvOrderTrigger implements INodeType {
 		group: ['trigger'],
 		// Not 1: for a version-1 trigger n8n evaluates an expression on every delivery (to look for a
 		// legacy binary-data option), which n8n 2.x runs in its expression sandbox at a measurable
-		// cost per request. From 1.1 on n8n skips it, as it does for its own Webhook node.
-		version: 1.1,
+		// cost per request; any later version skips it. A whole number, because n8n up to 2.40 keeps
+		// a package's node versions in an integer column on PostgreSQL and fails to install 1.1.
+		version: 2,
 		subtitle: '={{($parameter["events"] || []).length + " order event(s)"}}',
 		description:
 			'Starts the workflow when Truv reports an order event: created, status updated or refresh failed',

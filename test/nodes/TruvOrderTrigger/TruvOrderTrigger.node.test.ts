@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 import { TruvOrderTrigger } from '../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
@@ -52,6 +52,24 @@ describe('Truv Order Trigger description', () => {
 		expect(description.icon).toEqual({ light: 'file:truv.svg', dark: 'file:truv.dark.svg' });
 		for (const icon of ['truv.svg', 'truv.dark.svg']) {
 			expect(readFileSync(join(nodeDir, icon), 'utf8')).toMatch(/^<svg /);
+		}
+	});
+
+	test('has a whole version above 1, which the examples and the codex use', () => {
+		// n8n up to 2.40 stores node versions in an integer column on PostgreSQL (1.1 fails to
+		// install there), and evaluates a legacy expression per delivery for version-1 triggers.
+		expect(Number.isInteger(description.version)).toBe(true);
+		expect(description.version).toBeGreaterThan(1);
+		const codex = JSON.parse(readFileSync(join(nodeDir, 'TruvOrderTrigger.node.json'), 'utf8'));
+		expect(codex.nodeVersion).toBe(`${String(description.version)}.0`);
+		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		for (const file of readdirSync(examplesDir).filter((name) => name.endsWith('.json'))) {
+			const workflow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
+			const triggers = workflow.nodes.filter((node: { type: string }) => node.type === codex.node);
+			expect({
+				file,
+				versions: triggers.map((node: { typeVersion: number }) => node.typeVersion),
+			}).toEqual({ file, versions: [description.version] });
 		}
 	});
 

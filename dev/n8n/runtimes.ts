@@ -280,3 +280,12 @@ export async function provisionN8n(version: string = defaultN8nVersion): Promise
 		env: node.env,
 	};
 }
+
+/**
+ * Provisions the Verdaccio npm registry the e2e harness publishes packed packages to. Returns
+ * { dir, bin }; run bin with the system Node.js (6.10 and later need Node.js 22).
+ */
+export async function provisionVerdaccio(): Promise<{ dir: string; bin: string }> {
+	const dir = await provisionLockDir('verdaccio', process.env);
+	return { dir, bin: join(dir, 'node_modules', 'verdaccio', 'bin', 'verdaccio') };
+}

@@ -183,8 +183,16 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	}, minutes(3));
 
-	it('installs the packed package as the Community Nodes installer does', async () => {
+	it("installs the packed package with n8n's Community Nodes installer, from the registry", async () => {
 		const n8n = instance();
+		// n8n's installer asked the registry (as it would ask npmjs.org) for the package and its
+		// tarball; nothing else put the package into n8n.
+		expect(n8n.registry.requests).toEqual(
+			expect.arrayContaining([
+				expect.stringMatching(/^GET \/n8n-nodes-truv-bench(\/0\.0\.1)?$/),
+				expect.stringMatching(/^GET \/n8n-nodes-truv-bench\/-\/n8n-nodes-truv-bench-0\.0\.1\.tgz$/),
+			]),
+		);
 		const installedDir = join(
 			n8n.userFolder,
 			'.n8n',

@@ -37,7 +37,7 @@ export interface StartN8nOptions {
 	userFolder?: string;
 	/**
 	 * Packed community packages (`npm pack` tarballs): published to the registry and installed
-	 * through n8n's installer once n8n is up (updated when an older version is installed).
+	 * through n8n's installer once n8n is up (updated when the user folder has them installed).
 	 */
 	tarballs: string[];
 	/** The registry n8n installs from; a new one, stopped with n8n, when omitted. */
@@ -92,8 +92,7 @@ export interface N8nInstance extends N8nClient {
 }
 
 /**
- * Installs each published package through n8n's installer (or updates an older installed version)
- * and returns the packages as n8n then lists them; fails when n8n did not load one.
+ * Installs each published package through n8n's installer (or updates an installed one) and returns the packages as n8n then lists them; fails when n8n did not load one.
  */
 async function installThroughN8n(
 	client: N8nClient,
@@ -102,10 +101,10 @@ async function installThroughN8n(
 	const installed: CommunityPackage[] = [];
 	for (const { name, version } of packages) {
 		const present = (await client.communityPackages()).find((each) => each.packageName === name);
+		// An installed package is updated even to the same version: a kept user folder (npm start
+		// --keep) must run the build just published, not the one installed last time.
 		if (present === undefined) await client.installCommunityPackage(name, version);
-		else if (present.installedVersion !== version || present.failedLoading) {
-			await client.updateCommunityPackage(name, version);
-		}
+		else await client.updateCommunityPackage(name, version);
 		const listed = (await client.communityPackages()).find((each) => each.packageName === name);
 		if (listed?.installedVersion !== version || listed.failedLoading) {
 			throw new Error(`n8n lists ${name} as ${JSON.stringify(listed)} after installing ${version}`);

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
-import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
+import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
 import type { WorkflowJson } from '../n8n/n8nInstance';
 
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';

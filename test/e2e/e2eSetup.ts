@@ -1,12 +1,16 @@
-// What every end-to-end suite shares: the n8n versions to run, the packed package, and reading
-// which output of the Truv Order Trigger an execution used.
+// What every end-to-end suite shares: the n8n versions to run, the packed package, Truv's order
+// events, the webhooks at the stand-in, and reading which output of the Truv Order Trigger an
+// execution used.
 import { rm } from 'fs/promises';
 import { dirname, join } from 'path';
 
 import { packRepository } from '../../dev/n8n/communityPackage';
 import { n8nRuntimes, type N8nVersion } from '../../dev/n8n/runtimes';
 import type { Execution } from '../../dev/n8n/n8nInstance';
+import { waitFor } from '../../dev/n8n/wait';
+import type { TruvStandIn, TruvWebhook } from '../../dev/truv-stand-in/truvStandIn';
 import { TRUV_TRIGGER_NAME } from '../../dev/workflows/truvWorkflows';
+import { fixtureJson } from '../helpers/fixtures';
 
 export const minutes = (count: number): number => count * 60_000;
 
@@ -30,6 +34,51 @@ export function usePackedRepository(): () => string {
 		if (!tarball) throw new Error('the repository was not packed');
 		return tarball;
 	};
+}
+
+/** Truv's order samples with their event type: every order event and status the trigger routes. */
+export const ORDER_FIXTURES = [
+	['order-created', 'order-created'],
+	['order-status-updated-completed', 'order-status-updated'],
+	['order-status-updated-expired', 'order-status-updated'],
+	['order-status-updated-minimal', 'order-status-updated'],
+	['order-refresh-failed', 'order-refresh-failed'],
+] as const;
+
+/** The trigger's output for each order event type. */
+export const OUTPUT_INDEX: Record<string, number> = {
+	'order-created': 0,
+	'order-status-updated': 1,
+	'order-refresh-failed': 2,
+};
+
+let serial = 0;
+/** A Truv sample with a webhook_id of its own (two of Truv's samples share one). */
+export function freshEvent(
+	fixture: string,
+	changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+	serial += 1;
+	return {
+		...fixtureJson(fixture),
+		webhook_id: `e2e${Date.now().toString(16)}${serial.toString(16).padStart(8, '0')}`,
+		...changes,
+	};
+}
+
+/**
+ * The stand-in's webhooks once there are `count` of them. n8n 2.41 publishes and unpublishes in
+ * the background: the API answers before the trigger's webhook methods have run.
+ */
+export async function truvWebhooks(standIn: TruvStandIn, count: number): Promise<TruvWebhook[]> {
+	return await waitFor(
+		async () => {
+			const webhooks = standIn.webhooks();
+			if (webhooks.length !== count) throw new Error(`${webhooks.length} webhooks at Truv`);
+			return webhooks;
+		},
+		{ timeoutMs: 30_000, description: `${count} webhook(s) at Truv` },
+	);
 }
 
 /** Which output of the trigger an execution used, and the item it emitted, from its run data. */

@@ -5,8 +5,16 @@ import { rm } from 'fs/promises';
 import { join } from 'path';
 
 import { provisionN8n } from '../../dev/n8n/runtimes';
-import { fixtureJson } from '../helpers/fixtures';
-import { e2eVersions, minutes, triggerOutput, usePackedRepository } from './e2eSetup';
+import {
+	e2eVersions,
+	freshEvent,
+	minutes,
+	ORDER_FIXTURES,
+	OUTPUT_INDEX,
+	triggerOutput,
+	truvWebhooks as waitForTruvWebhooks,
+	usePackedRepository,
+} from './e2eSetup';
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
@@ -15,7 +23,6 @@ import {
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
 import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
-import { waitFor } from '../../dev/n8n/wait';
 import {
 	exampleFiles,
 	exampleWorkflow,
@@ -27,33 +34,6 @@ import {
 
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(5));
-
-const ORDER_FIXTURES = [
-	['order-created', 'order-created'],
-	['order-status-updated-completed', 'order-status-updated'],
-	['order-status-updated-expired', 'order-status-updated'],
-	['order-status-updated-minimal', 'order-status-updated'],
-	['order-refresh-failed', 'order-refresh-failed'],
-] as const;
-const OUTPUT_INDEX: Record<string, number> = {
-	'order-created': 0,
-	'order-status-updated': 1,
-	'order-refresh-failed': 2,
-};
-
-let serial = 0;
-/** A Truv sample with a webhook_id of its own (two of Truv's samples share one). */
-function freshEvent(
-	fixture: string,
-	changes: Record<string, unknown> = {},
-): Record<string, unknown> {
-	serial += 1;
-	return {
-		...fixtureJson(fixture),
-		webhook_id: `e2e${Date.now().toString(16)}${serial.toString(16).padStart(8, '0')}`,
-		...changes,
-	};
-}
 
 const packedTarball = usePackedRepository();
 
@@ -83,19 +63,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		return result.attempts[result.attempts.length - 1];
 	};
 
-	/**
-	 * The stand-in's webhooks once there are `count` of them. n8n 2.41 publishes and unpublishes in
-	 * the background: the API answers before the trigger's webhook methods have run.
-	 */
-	const truvWebhooks = async (count: number) =>
-		await waitFor(
-			async () => {
-				const webhooks = standIn.webhooks();
-				if (webhooks.length !== count) throw new Error(`${webhooks.length} webhooks at Truv`);
-				return webhooks;
-			},
-			{ timeoutMs: 30_000, description: `${count} webhook(s) at Truv` },
-		);
+	const truvWebhooks = async (count: number) => await waitForTruvWebhooks(standIn, count);
 
 	/** The routing workflow's executions so far. */
 	const routingCount = async () => (await n8n.executions({ workflowId: routingWorkflowId })).length;

@@ -5,6 +5,7 @@ import { join } from 'path';
 
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
 import type { WorkflowJson } from '../n8n/n8nInstance';
+import type { TruvStandIn } from '../truv-stand-in/truvStandIn';
 
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';
@@ -14,6 +15,20 @@ export const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
 export interface CredentialRef {
 	id: string;
 	name: string;
+}
+
+/** A Truv API credential's data for the stand-in's sandbox, as the credential form would hold it. */
+export function standInCredentialData(
+	standIn: TruvStandIn,
+	accessSecret = standIn.account.secrets.sandbox,
+): Record<string, unknown> {
+	return {
+		clientId: standIn.account.clientId,
+		accessSecret,
+		environment: 'fromSecret',
+		secondaryAccessSecret: '',
+		baseUrl: standIn.url,
+	};
 }
 
 export const exampleFiles = readdirSync(EXAMPLES_DIR).filter((file) => file.endsWith('.json'));

@@ -6,10 +6,10 @@ import { dirname, join } from 'path';
 
 import { packRepository } from '../../dev/n8n/communityPackage';
 import { n8nRuntimes, type N8nVersion } from '../../dev/n8n/runtimes';
-import type { Execution } from '../../dev/n8n/n8nInstance';
+import type { CreatedCredential, Execution, N8nInstance } from '../../dev/n8n/n8nInstance';
 import { waitFor } from '../../dev/n8n/wait';
 import type { TruvStandIn, TruvWebhook } from '../../dev/truv-stand-in/truvStandIn';
-import { TRUV_TRIGGER_NAME } from '../../dev/workflows/truvWorkflows';
+import { standInCredentialData, TRUV_TRIGGER_NAME } from '../../dev/workflows/truvWorkflows';
 import { fixtureJson } from '../helpers/fixtures';
 
 export const minutes = (count: number): number => count * 60_000;
@@ -115,4 +115,32 @@ export function storedWebhookId(execution: Execution): string | undefined {
 		}
 	}
 	return undefined;
+}
+
+/**
+ * Creates the stand-in's Truv API credential in n8n and checks that the credential modal's Test
+ * passes with it and fails, in each n8n version's own words, with a wrong secret.
+ */
+export async function createTestedStandInCredential(
+	n8n: N8nInstance,
+	standIn: TruvStandIn,
+): Promise<CreatedCredential> {
+	const credential = await n8n.createCredential(
+		'truvApi',
+		'Truv (stand-in)',
+		standInCredentialData(standIn),
+	);
+	expect(await n8n.testCredential(credential)).toEqual(expect.objectContaining({ status: 'OK' }));
+	expect(
+		await n8n.testCredential(credential, { ...credential.data, accessSecret: 'sandbox-wrong' }),
+	).toEqual({
+		status: 'Error',
+		// n8n 2.8 words a failed test itself; 2.41 uses the credential's rule for the status.
+		message:
+			n8n.version === '2.8.4'
+				? 'Authorization failed - please check your credentials'
+				: 'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+	});
+	expect(standIn.calls.filter((call) => call.status === 401).length).toBeGreaterThan(0);
+	return credential;
 }

@@ -20,7 +20,11 @@ import { request } from '../../dev/n8n/http';
 import { waitFor } from '../../dev/n8n/wait';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import { startN8n, type N8nInstance } from '../../dev/n8n/n8nInstance';
-import { noOpWorkflow, routingWorkflow } from '../../dev/workflows/truvWorkflows';
+import {
+	noOpWorkflow,
+	routingWorkflow,
+	standInCredentialData,
+} from '../../dev/workflows/truvWorkflows';
 
 const LOAD_DELIVERIES = Number(process.env.E2E_LOAD_DELIVERIES ?? 1000);
 const LOAD_CONCURRENCY = 20;
@@ -74,12 +78,7 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 	});
 	/** A Truv API credential for the stand-in's sandbox. */
 	const standInCredential = async (name: string) =>
-		await n8n.createCredential('truvApi', name, {
-			clientId: standIn.account.clientId,
-			accessSecret: secret,
-			environment: 'fromSecret',
-			baseUrl: standIn.url,
-		});
+		await n8n.createCredential('truvApi', name, standInCredentialData(standIn, secret));
 	/** An active Truv Order Trigger → NoOp workflow with its own credential; returns its id. */
 	const activeNoOpWorkflow = async (
 		ownWebhookId: string,

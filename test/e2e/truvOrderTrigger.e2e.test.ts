@@ -6,6 +6,7 @@ import { join } from 'path';
 
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import {
+	createTestedStandInCredential,
 	e2eVersions,
 	freshEvent,
 	minutes,
@@ -115,30 +116,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 	});
 
 	test("the credential test passes through n8n's API with good keys and fails with bad ones", async () => {
-		truvCredential = await n8n.createCredential('truvApi', 'Truv (stand-in)', {
-			clientId: standIn.account.clientId,
-			accessSecret: standIn.account.secrets.sandbox,
-			environment: 'fromSecret',
-			secondaryAccessSecret: '',
-			baseUrl: standIn.url,
-		});
-		expect(await n8n.testCredential(truvCredential)).toEqual(
-			expect.objectContaining({ status: 'OK' }),
-		);
-		expect(
-			await n8n.testCredential(truvCredential, {
-				...truvCredential.data,
-				accessSecret: 'sandbox-wrong',
-			}),
-		).toEqual({
-			status: 'Error',
-			// n8n 2.8 words a failed test itself; 2.41 uses the credential's rule for the status.
-			message:
-				version === '2.8.4'
-					? 'Authorization failed - please check your credentials'
-					: 'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
-		});
-		expect(standIn.calls.filter((call) => call.status === 401).length).toBeGreaterThan(0);
+		truvCredential = await createTestedStandInCredential(n8n, standIn);
 	});
 
 	test('activation registers one Truv webhook per trigger, with its selected events', async () => {

@@ -26,6 +26,7 @@ import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truv
 import {
 	exampleFiles,
 	exampleWorkflow,
+	standInCredentialData,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
@@ -323,13 +324,11 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		expect(n8n.installedPackages).toEqual([
 			expect.objectContaining({ packageName: PACKAGE_NAME, installedVersion: previousVersion }),
 		]);
-		const truv = await n8n.createCredential('truvApi', 'Truv (stand-in)', {
-			clientId: standIn.account.clientId,
-			accessSecret: standIn.account.secrets.sandbox,
-			environment: 'fromSecret',
-			secondaryAccessSecret: '',
-			baseUrl: standIn.url,
-		});
+		const truv = await n8n.createCredential(
+			'truvApi',
+			'Truv (stand-in)',
+			standInCredentialData(standIn),
+		);
 		const smtp = await n8n.createCredential('smtp', 'SMTP sink', {
 			host: '127.0.0.1',
 			port: smtpSink.port,

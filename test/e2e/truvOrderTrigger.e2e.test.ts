@@ -30,6 +30,7 @@ import {
 	outputPath,
 	routingWorkflow,
 	TRUV_TRIGGER_TYPE,
+	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
 } from '../../dev/workflows/truvWorkflows';
 
@@ -97,19 +98,23 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	}, minutes(3));
 
-	test('is installed like a community package: no bundled dependencies, types under n8n-nodes-truv', async () => {
+	test("is installed through n8n's installer from the registry: no bundled dependencies, types under n8n-nodes-truv", async () => {
+		const { name, version: packageVersion } = JSON.parse(
+			readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
+		) as { name: string; version: string };
+		expect(n8n.registry.requests).toContain(`GET /${name}/-/${name}-${packageVersion}.tgz`);
+		expect((await n8n.nodeTypes()).get(TRUV_TRIGGER_TYPE)).toEqual([TRUV_TRIGGER_VERSION]);
+		expect(await n8n.credentialTypes()).toContain('truvApi');
 		const installed = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-truv');
 		const packageJson = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
 		expect(packageJson.peerDependencies).toBeUndefined();
 		expect(packageJson.devDependencies).toBeUndefined();
 		// zod and n8n-workflow can only come from n8n itself.
 		expect(existsSync(join(installed, 'node_modules'))).toBe(false);
-		const packages = await n8n.rest<
-			Array<{ packageName: string; installedNodes: Array<{ type: string }> }>
-		>('GET', '/community-packages');
-		expect(packages).toEqual([
+		expect(await n8n.communityPackages()).toEqual([
 			expect.objectContaining({
-				packageName: 'n8n-nodes-truv',
+				packageName: name,
+				installedVersion: packageVersion,
 				installedNodes: [expect.objectContaining({ type: TRUV_TRIGGER_TYPE })],
 			}),
 		]);

@@ -8,8 +8,8 @@ import {
 	truvApiRequest,
 	truvApiError,
 	truvBaseUrl,
-} from './truvTransport';
-import type { TruvCredentials, TruvEnvironment } from './truvTransport';
+} from '../Truv/shared/truvTransport';
+import type { TruvCredentials, TruvEnvironment } from '../Truv/shared/truvTransport';
 
 export interface TruvWebhook {
 	id: string;

@@ -48,8 +48,9 @@ function truvDate({ context, itemIndex }: OperationContext, value: unknown, labe
 function employersBody(operation: OperationContext, employers: unknown): IDataObject[] {
 	const list =
 		((employers as IDataObject | undefined)?.employer as IDataObject[] | undefined) ?? [];
-	return list.map((employer, index) => {
-		const filled = filledFields(employer);
+	// An employer left blank in the editor is no employer to verify: Truv would refuse it.
+	const filledIn = list.map(filledFields).filter((employer) => Object.keys(employer).length > 0);
+	return filledIn.map((filled, index) => {
 		const body: IDataObject = {};
 		if (filled.companyName !== undefined) body.company_name = filled.companyName;
 		if (filled.companyMappingId !== undefined) body.company_mapping_id = filled.companyMappingId;
@@ -74,8 +75,10 @@ function financialInstitutionsBody(institutions: unknown): IDataObject[] {
 		((institutions as IDataObject | undefined)?.financialInstitution as
 			| IDataObject[]
 			| undefined) ?? [];
-	return list.map((institution) => {
-		const filled = filledFields(institution);
+	const filledIn = list
+		.map(filledFields)
+		.filter((institution) => Object.keys(institution).length > 0);
+	return filledIn.map((filled) => {
 		const body: IDataObject = {};
 		if (filled.id !== undefined) body.id = filled.id;
 		if (filled.name !== undefined) body.name = filled.name;

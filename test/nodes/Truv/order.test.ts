@@ -89,10 +89,14 @@ describe('Order: Create', () => {
 								dataSources: ['payroll'],
 							},
 							{ companyMappingId: 'map-9', companyName: '' },
+							{ companyName: ' ', dataSources: [] },
 						],
 					},
 					financialInstitutions: {
-						financialInstitution: [{ id: 'fi-1', name: 'First Bank', suborderNumber: 'b-1' }],
+						financialInstitution: [
+							{ id: 'fi-1', name: 'First Bank', suborderNumber: 'b-1' },
+							{ id: '', name: '' },
+						],
 					},
 				},
 			}),

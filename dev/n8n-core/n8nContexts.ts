@@ -1,31 +1,42 @@
-// Builds n8n-core's real execution contexts (WebhookContext, HookContext) around the real node type,
+// Builds n8n-core's real execution contexts (WebhookContext, HookContext, ExecuteContext) around the
+// real node types,
 // so parameters resolve with their defaults, static data is n8n's observable object and HTTP calls go
 // through n8n-core's own httpRequestWithAuthentication. Only what n8n's CLI package would provide
 // (the credentials store, the Express request and response) is faked here.
-import { HookContext, WebhookContext } from 'n8n-core';
+import { createRequire } from 'node:module';
+
+import { ExecuteContext, HookContext, WebhookContext } from 'n8n-core';
+// Not exported by n8n-core's index: see releaseSshCleanupTimer().
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
+	IExecuteData,
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
 	INodeParameters,
 	INodeType,
 	INodeTypes,
+	ITaskDataConnections,
 	IWebhookData,
 	IWorkflowExecuteAdditionalData,
 	WorkflowActivateMode,
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { Workflow } from 'n8n-workflow';
+import { createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
 // The explicit .ts: tools run under tsx, whose resolver would otherwise find the codex file
 // TruvOrderTrigger.node.json before TruvOrderTrigger.node.ts.
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
+import { Truv } from '../../nodes/Truv/Truv.node.ts';
 
 export const NODE_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const NODE_NAME = 'Truv Order Trigger';
+export const ACTION_NODE_TYPE = 'n8n-nodes-truv.truv';
+export const ACTION_NODE_NAME = 'Truv';
+export const INSTANCE_BASE_URL = 'https://n8n.example.com/';
 export const WEBHOOK_ID = '6f1b3a52-3c0e-4b7e-9d52-2f7c4e1d9a10';
 export const PRODUCTION_WEBHOOK_BASE = 'https://n8n.example.com/webhook';
 export const TEST_WEBHOOK_BASE = 'https://n8n.example.com/webhook-test';
@@ -45,11 +56,17 @@ export function truvCredentials(overrides: IDataObject = {}): ICredentialDataDec
 }
 
 const nodeType = new TruvOrderTrigger();
+const actionNodeType = new Truv();
 const credentialType = new TruvApi();
 
+const nodeTypeByName: Record<string, INodeType> = {
+	[NODE_TYPE]: nodeType as INodeType,
+	[ACTION_NODE_TYPE]: actionNodeType,
+};
+
 const nodeTypes: INodeTypes = {
-	getByName: () => nodeType as INodeType,
-	getByNameAndVersion: () => nodeType as INodeType,
+	getByName: (name) => nodeTypeByName[name],
+	getByNameAndVersion: (name) => nodeTypeByName[name],
 	getKnownTypes: () => ({}),
 };
 
@@ -81,16 +98,38 @@ export interface ContextOptions {
 	workflowName?: string;
 	webhookBaseUrl?: string;
 	webhookTestBaseUrl?: string;
+	/** What `getInstanceBaseUrl()` answers, with its trailing slash as n8n gives it. */
+	instanceBaseUrl?: string;
 }
 
-function buildWorkflow(options: ContextOptions): { workflow: Workflow; node: INode } {
+/** Which node of this package the workflow holds, and its node settings. */
+interface NodeSpec {
+	name: string;
+	type: string;
+	typeVersion: number;
+	webhookId?: string;
+	onError?: INode['onError'];
+}
+
+const TRIGGER_NODE: NodeSpec = {
+	name: NODE_NAME,
+	type: NODE_TYPE,
+	typeVersion: 1.1,
+	webhookId: WEBHOOK_ID,
+};
+
+function buildWorkflow(
+	options: ContextOptions,
+	spec: NodeSpec = TRIGGER_NODE,
+): { workflow: Workflow; node: INode } {
 	const node: INode = {
 		id: 'a1b2c3d4-0000-4000-8000-000000000001',
-		name: NODE_NAME,
-		type: NODE_TYPE,
-		typeVersion: 1.1,
+		name: spec.name,
+		type: spec.type,
+		typeVersion: spec.typeVersion,
 		position: [0, 0],
-		webhookId: WEBHOOK_ID,
+		...(spec.webhookId === undefined ? {} : { webhookId: spec.webhookId }),
+		...(spec.onError === undefined ? {} : { onError: spec.onError }),
 		parameters: options.parameters ?? {},
 		credentials: { truvApi: { id: options.credentialId ?? 'cred-1', name: 'Truv sandbox' } },
 	};
@@ -104,7 +143,7 @@ function buildWorkflow(options: ContextOptions): { workflow: Workflow; node: INo
 		staticData: options.staticData ?? {},
 	});
 	// n8n-core resolves parameters against the node's defaults, as the editor saves them.
-	return { workflow, node: workflow.getNode(NODE_NAME) as INode };
+	return { workflow, node: workflow.getNode(spec.name) as INode };
 }
 
 function additionalDataFor(
@@ -130,7 +169,7 @@ function additionalDataFor(
 		webhookWaitingBaseUrl: 'https://n8n.example.com/webhook-waiting',
 		formWaitingBaseUrl: 'https://n8n.example.com/form-waiting',
 		restApiUrl: 'https://n8n.example.com/rest',
-		instanceBaseUrl: 'https://n8n.example.com/',
+		instanceBaseUrl: options.instanceBaseUrl ?? INSTANCE_BASE_URL,
 		variables: {},
 		executionId: undefined,
 		...extra,
@@ -312,4 +351,72 @@ export function hookContext(options: HookOptions): { context: HookContext; workf
 	return { context, workflow };
 }
 
+/**
+ * ExecuteContext hands every node SSH tunnel helpers from n8n-core's process-wide
+ * SSHClientsManager, whose cleanup interval n8n clears only on shutdown: unreferenced, it no
+ * longer keeps a test run or a tool's process alive once its work is done.
+ */
+function releaseSshCleanupTimer(): void {
+	// n8n-core's own copy of its DI container: the package may hold another version of it.
+	const { Container } = createRequire(require.resolve('n8n-core'))(
+		'@n8n/di',
+	) as typeof import('@n8n/di');
+	const manager = Container.get(SSHClientsManager) as unknown as { cleanupTimer?: NodeJS.Timeout };
+	manager.cleanupTimer?.unref();
+}
+
+export interface ExecuteOptions extends ContextOptions {
+	/** The items the node receives; one empty item (as after a manual trigger) by default. */
+	inputItems?: INodeExecutionData[];
+	/** The node's On Error setting: 'continueRegularOutput' is n8n's Continue (continueOnFail). */
+	onError?: INode['onError'];
+	mode?: WorkflowExecuteMode;
+}
+
+export interface ExecuteRun {
+	context: ExecuteContext;
+	workflow: Workflow;
+	/** Runs the Truv node's execute() in the context: what n8n passes to the next node. */
+	run(): Promise<INodeExecutionData[][]>;
+}
+
+/**
+ * n8n-core's ExecuteContext for the Truv action node, as n8n's WorkflowExecute builds it for a
+ * node with one main input: the input items, their source and a fresh run's execution data.
+ */
+export function executeContext(options: ExecuteOptions = {}): ExecuteRun {
+	const { workflow, node } = buildWorkflow(options, {
+		name: ACTION_NODE_NAME,
+		type: ACTION_NODE_TYPE,
+		typeVersion: 1,
+		onError: options.onError,
+	});
+	const items = options.inputItems ?? [{ json: {} }];
+	const inputData: ITaskDataConnections = { main: [items] };
+	const executeData: IExecuteData = {
+		node,
+		data: inputData,
+		source: { main: [{ previousNode: 'When clicking ‘Execute workflow’' }] },
+	};
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalDataFor(options),
+		options.mode ?? 'manual',
+		createRunExecutionData(),
+		0,
+		items,
+		inputData,
+		executeData,
+		[],
+	);
+	releaseSshCleanupTimer();
+	return {
+		context,
+		workflow,
+		run: async () => (await actionNodeType.execute.call(context)) as INodeExecutionData[][],
+	};
+}
+
 export const truvOrderTrigger = nodeType;
+export const truvActionNode = actionNodeType;

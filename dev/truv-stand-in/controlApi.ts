@@ -7,7 +7,9 @@ import {
 	type ReceivedRequest,
 } from './httpExchange';
 import { incorrectParametersBody, TruvValidationError } from './truvErrors';
-import type { DeliverOptions, TruvStandIn, WebhookSeed } from './truvStandIn';
+import { SUBORDER_STATUSES, type SuborderStatus } from './orderRules';
+import type { DeliverOptions, OrderSeed, TruvStandIn, WebhookSeed } from './truvStandIn';
+import { isTruvEnvironment } from './webhookRules';
 import { readTruvFixture, type WebhookEvent } from './webhookBody';
 
 /**
@@ -21,6 +23,7 @@ export async function handleControlRequest(
 	const path = request.url.pathname.replace(/\/+$/, '');
 	const route = `${request.method} ${path}`;
 	const webhookMatch = /^\/_stand-in\/webhooks\/([^/]+)(\/disable)?$/.exec(path);
+	const orderStatusMatch = /^\/_stand-in\/orders\/([^/]+)\/status$/.exec(path);
 
 	try {
 		switch (route) {
@@ -40,6 +43,16 @@ export async function handleControlRequest(
 				);
 			case 'POST /_stand-in/webhooks':
 				return jsonAnswer(201, standIn.addWebhook(readObject(request) as WebhookSeed));
+			case 'GET /_stand-in/orders': {
+				const env = request.url.searchParams.get('env') ?? undefined;
+				if (env !== undefined && !isTruvEnvironment(env)) throw new Error(`Unknown env ${env}`);
+				return jsonAnswer(
+					200,
+					standIn.orders(request.url.searchParams.get('client_id') ?? undefined, env),
+				);
+			}
+			case 'POST /_stand-in/orders':
+				return jsonAnswer(201, standIn.addOrder(readObject(request) as OrderSeed));
 			case 'GET /_stand-in/faults':
 				return jsonAnswer(200, standIn.faults());
 			case 'POST /_stand-in/faults':
@@ -62,6 +75,23 @@ export async function handleControlRequest(
 			if (request.method === 'POST' && webhookMatch[2]) {
 				return known ? jsonAnswer(200, standIn.disableWebhook(id)) : unknownWebhook(id);
 			}
+		}
+		if (orderStatusMatch && request.method === 'POST') {
+			const { status, suborder_id: suborderId } = readObject(request);
+			if (!(SUBORDER_STATUSES as readonly unknown[]).includes(status)) {
+				throw new Error(`status must be one of ${SUBORDER_STATUSES.join(', ')}`);
+			}
+			if (suborderId !== undefined && typeof suborderId !== 'string') {
+				throw new Error('suborder_id must be a string');
+			}
+			const orderId = decodeURIComponent(orderStatusMatch[1]);
+			if (!standIn.orders().some((order) => order.id === orderId)) {
+				return jsonAnswer(404, { error: `No order ${orderId}` });
+			}
+			return jsonAnswer(
+				200,
+				standIn.setSuborderStatus(orderId, status as SuborderStatus, suborderId),
+			);
 		}
 		return jsonAnswer(404, { error: `No stand-in control route ${route}` });
 	} catch (error) {

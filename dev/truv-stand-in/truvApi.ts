@@ -1,7 +1,6 @@
 import {
 	authenticationFailedBody,
 	incorrectParametersBody,
-	invalidPageBody,
 	methodNotAllowedBody,
 	notFoundBody,
 	parseErrorBody,
@@ -16,6 +15,8 @@ import {
 	parseJsonBody,
 	type ReceivedRequest,
 } from './httpExchange';
+import { findOrdersRoute, type OrdersApiContext } from './ordersApi';
+import { pageNumberAnswer } from './pagination';
 import { answerWebhookRequests, type RecordedDelivery } from './webhookHistory';
 import type { TruvEnvironment } from './webhookRules';
 import type { WebhookStore } from './webhookStore';
@@ -26,7 +27,7 @@ export interface Caller {
 	env: TruvEnvironment;
 }
 
-export interface TruvApiContext {
+export interface TruvApiContext extends OrdersApiContext {
 	baseUrl: string;
 	pageSize: number;
 	webhooks: WebhookStore;
@@ -40,9 +41,9 @@ export interface TruvApiOutcome {
 	caller?: Caller;
 }
 
-type RouteHandler = (request: ReceivedRequest, caller: Caller, body: unknown) => Answer;
+export type RouteHandler = (request: ReceivedRequest, caller: Caller, body: unknown) => Answer;
 
-interface Route {
+export interface Route {
 	methods: Record<string, RouteHandler>;
 }
 
@@ -114,7 +115,7 @@ function findRoute(context: TruvApiContext, pathname: string): Route | undefined
 		}
 		return webhookRoute(context, id);
 	}
-	return undefined;
+	return findOrdersRoute(context, pathname);
 }
 
 function webhooksRoute(context: TruvApiContext): Route {
@@ -164,33 +165,11 @@ function webhookRequestsRoute(context: TruvApiContext): Route {
 	};
 }
 
-/**
- * Page-number pagination as Django REST framework renders it: absolute `next`/`previous`
- * links that keep the other query parameters, page 1 linked without `page`, `?page=last`
- * accepted, and 404 "Invalid page." for anything out of range.
- */
 function listWebhooks(context: TruvApiContext, url: URL, caller: Caller): Answer {
-	const webhooks = context.webhooks.list(caller.clientId);
-	const pageCount = Math.max(1, Math.ceil(webhooks.length / context.pageSize));
-	const pageText = url.searchParams.get('page');
-	let page = 1;
-	if (pageText === 'last') page = pageCount;
-	else if (pageText !== null && pageText !== '') {
-		page = /^\d+$/.test(pageText) ? Number(pageText) : NaN;
-		if (!(page >= 1 && page <= pageCount)) return jsonAnswer(404, invalidPageBody());
-	}
-
-	const pageUrl = (target: number) => {
-		const address = new URL(url.pathname + url.search, context.baseUrl);
-		if (target === 1) address.searchParams.delete('page');
-		else address.searchParams.set('page', String(target));
-		return address.toString();
-	};
-	const start = (page - 1) * context.pageSize;
-	return jsonAnswer(200, {
-		count: webhooks.length,
-		next: page < pageCount ? pageUrl(page + 1) : null,
-		previous: page > 1 ? pageUrl(page - 1) : null,
-		results: webhooks.slice(start, start + context.pageSize),
-	});
+	return pageNumberAnswer(
+		context.webhooks.list(caller.clientId),
+		url,
+		context.baseUrl,
+		context.pageSize,
+	);
 }

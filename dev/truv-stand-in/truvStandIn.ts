@@ -37,11 +37,21 @@ import {
 } from './webhookRules';
 import { signTruvWebhookBody, SIGNATURE_HEADER } from './webhookSignature';
 import { WebhookStore } from './webhookStore';
+import type { SuborderStatus, TruvOrder } from './orderRules';
+import { OrderStore } from './orderStore';
 
 export type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
 export type { FaultKind, FaultSpec } from './faultSwitches';
 export type { RecordedDelivery, WebhookRequestItem } from './webhookHistory';
 export type { TruvEnvironment, TruvWebhook } from './webhookRules';
+export type {
+	SuborderStatus,
+	TruvOrder,
+	TruvOrderEmployer,
+	TruvOrderEvent,
+	TruvOrderFinancialAccount,
+} from './orderRules';
+export { REFRESHES_PER_DAY, SUBORDER_STATUSES } from './orderRules';
 export type { WebhookEvent } from './webhookBody';
 export { REGISTRABLE_EVENTS } from './webhookRules';
 export { readTruvFixture, fixtureNames } from './webhookBody';
@@ -58,7 +68,7 @@ export interface TruvStandInOptions {
 	/** 0 (the default) picks a free port. */
 	port?: number;
 	accounts?: TruvStandInAccount[];
-	/** Page size of `GET /v1/webhooks/` and `GET /v1/webhook-requests/`. */
+	/** Page size of every list: webhooks, delivery history, orders and order events. */
 	pageSize?: number;
 	delivery?: Partial<DeliverySettings>;
 	/** Receives one line per API call and per delivery attempt. */
@@ -135,6 +145,17 @@ export interface DeliveryResult {
 /** A webhook "created in Truv's dashboard": only the URL is needed. */
 export type WebhookSeed = Partial<TruvWebhook> & { webhook_url: string; clientId?: string };
 
+/**
+ * An order "created in Truv's dashboard": a `POST /v1/orders/` body (checked the same way), for
+ * the first account's sandbox unless told otherwise, with an id and creation time if pinned.
+ */
+export type OrderSeed = Record<string, unknown> & {
+	clientId?: string;
+	env?: TruvEnvironment;
+	id?: string;
+	created_at?: string;
+};
+
 export interface TruvStandIn {
 	/** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
 	readonly url: string;
@@ -154,6 +175,16 @@ export interface TruvStandIn {
 	removeWebhook(id: string): boolean;
 	/** @throws Error for an unknown id. */
 	disableWebhook(id: string): TruvWebhook;
+	/** Current orders, newest first, of one account (and environment), or of every account. */
+	orders(clientId?: string, env?: TruvEnvironment): TruvOrder[];
+	/** @throws TruvValidationError with the same rules as `POST /v1/orders/`. */
+	addOrder(seed: OrderSeed): TruvOrder;
+	/**
+	 * The applicant's progress: one suborder (employer or financial account), or every one,
+	 * reaches `status`; past `pending` it has a connection (`link_id`), which a refresh needs.
+	 * @throws Error for an unknown order or suborder.
+	 */
+	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder;
 	setFault(spec: FaultSpec): void;
 	clearFaults(): void;
 	faults(): FaultSpec[];
@@ -175,6 +206,7 @@ class TruvStandInServer implements TruvStandIn {
 
 	private readonly server: Server;
 	private readonly store = new WebhookStore();
+	private readonly orderStore = new OrderStore(() => this.baseUrl);
 	private readonly faultSwitches = new FaultSwitches();
 	private readonly deliverer = new WebhookDeliverer();
 	private readonly pendingDeliveries = new Set<Promise<unknown>>();
@@ -274,6 +306,21 @@ class TruvStandInServer implements TruvStandIn {
 		const webhook = this.store.update(undefined, id, { enabled: false });
 		if (webhook === undefined) throw new Error(`No webhook ${id}`);
 		return webhook;
+	}
+
+	orders(clientId?: string, env?: TruvEnvironment): TruvOrder[] {
+		return this.orderStore.list(clientId, env);
+	}
+
+	addOrder(seed: OrderSeed): TruvOrder {
+		const { clientId = this.account.clientId, env = 'sandbox', id, created_at, ...body } = seed;
+		if (!this.secretsByClient.has(clientId)) throw new Error(`Unknown account ${clientId}`);
+		if (!isTruvEnvironment(env)) throw new Error(`Unknown environment ${String(env)}`);
+		return this.orderStore.create(clientId, env, body, definedFields({ id, created_at }));
+	}
+
+	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder {
+		return this.orderStore.setSuborderStatus(orderId, status, suborderId);
 	}
 
 	setFault(spec: FaultSpec): void {
@@ -494,6 +541,7 @@ class TruvStandInServer implements TruvStandIn {
 			baseUrl: this.baseUrl,
 			pageSize: this.pageSize,
 			webhooks: this.store,
+			orders: this.orderStore,
 			authenticate: (clientId, secret) => {
 				if (clientId === undefined || secret === undefined) return undefined;
 				const env = this.secretsByClient.get(clientId)?.get(secret);

@@ -35,7 +35,7 @@ export interface WebhookRequestItem {
 
 /**
  * `GET /v1/webhook-requests/`: newest first, filtered by exact `event_type`, exact
- * `status_code` and `created_at__gte` (the attempt's time), paginated with opaque cursors that
+ * `status_code`, `created_at__gte` and `created_at__lte` (the attempt's time), paginated with opaque cursors that
  * point at a position, as Django REST framework's CursorPagination does, so deliveries made
  * while a client pages through do not shift the pages.
  */
@@ -50,15 +50,21 @@ export function answerWebhookRequests(
 	const eventType = query.get('event_type') || undefined;
 	const statusCodeText = query.get('status_code') || undefined;
 	const createdAfterText = query.get('created_at__gte') || undefined;
+	const createdBeforeText = query.get('created_at__lte') || undefined;
 
 	const statusCode = statusCodeText === undefined ? undefined : Number(statusCodeText);
 	if (statusCode !== undefined && !Number.isInteger(statusCode)) {
 		problems.push({ field: 'status_code', message: 'Enter a number.' });
 	}
-	const createdAfter = createdAfterText === undefined ? undefined : Date.parse(createdAfterText);
-	if (createdAfter !== undefined && Number.isNaN(createdAfter)) {
-		problems.push({ field: 'created_at__gte', message: 'Enter a valid date/time.' });
-	}
+	const readTime = (field: string, text: string | undefined) => {
+		const time = text === undefined ? undefined : Date.parse(text);
+		if (time !== undefined && Number.isNaN(time)) {
+			problems.push({ field, message: 'Enter a valid date/time.' });
+		}
+		return time;
+	};
+	const createdAfter = readTime('created_at__gte', createdAfterText);
+	const createdBefore = readTime('created_at__lte', createdBeforeText);
 	if (problems.length > 0) return jsonAnswer(400, incorrectParametersBody(problems));
 
 	const cursorText = query.get('cursor');
@@ -70,7 +76,8 @@ export function answerWebhookRequests(
 			(record) =>
 				(eventType === undefined || record.eventType === eventType) &&
 				(statusCode === undefined || record.status === statusCode) &&
-				(createdAfter === undefined || Date.parse(record.at) >= createdAfter),
+				(createdAfter === undefined || Date.parse(record.at) >= createdAfter) &&
+				(createdBefore === undefined || Date.parse(record.at) <= createdBefore),
 		)
 		.sort((a, b) => b.sequence - a.sequence);
 

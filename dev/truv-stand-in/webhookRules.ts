@@ -145,7 +145,7 @@ export function duplicateUrlProblem(env: TruvEnvironment): InvalidParam {
 	return { field: 'webhook_url', message: `Webhook url for ${env} already registered` };
 }
 
-function stringProblem(value: unknown, maxLength: number): string | undefined {
+export function stringProblem(value: unknown, maxLength: number): string | undefined {
 	if (typeof value !== 'string') return 'Not a valid string.';
 	if (value.trim() === '') return 'This field may not be blank.';
 	if (value.length > maxLength)
@@ -176,11 +176,11 @@ function urlProblem(value: string): string | undefined {
 	return invalid;
 }
 
-function notAChoice(value: unknown): string {
+export function notAChoice(value: unknown): string {
 	return `"${typeof value === 'string' ? value : JSON.stringify(value)}" is not a valid choice.`;
 }
 
-function pythonTypeName(value: unknown): string {
+export function pythonTypeName(value: unknown): string {
 	if (typeof value === 'string') return 'str';
 	if (typeof value === 'boolean') return 'bool';
 	if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';

@@ -1,6 +1,10 @@
 import type { INode, IWebhookFunctions } from 'n8n-workflow';
 
-import { readTruvCredentials, signingSecrets, TRUV_CREDENTIAL_TYPE } from './truvTransport';
+import {
+	readTruvCredentials,
+	signingSecrets,
+	TRUV_CREDENTIAL_TYPE,
+} from '../Truv/shared/truvTransport';
 import { verifyTruvSignature } from './truvSignature';
 import type { SignatureCheck } from './truvSignature';
 

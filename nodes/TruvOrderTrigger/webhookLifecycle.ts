@@ -7,9 +7,9 @@ import {
 	readTruvCredentials,
 	truvApiRequest,
 	truvApiError,
-	truvBaseUrl,
-} from './truvTransport';
-import type { TruvCredentials, TruvEnvironment } from './truvTransport';
+	truvListRequest,
+} from '../Truv/shared/truvTransport';
+import type { TruvCredentials, TruvEnvironment } from '../Truv/shared/truvTransport';
 
 export interface TruvWebhook {
 	id: string;
@@ -20,18 +20,12 @@ export interface TruvWebhook {
 	enabled?: boolean;
 }
 
-interface TruvWebhookPage {
-	next?: string | null;
-	results?: TruvWebhook[];
-}
-
 interface Registration {
 	id: string;
 	environment: TruvEnvironment;
 }
 
 const WEBHOOKS_PATH = '/v1/webhooks/';
-const MAX_LIST_PAGES = 100;
 const MAX_WEBHOOK_NAME_LENGTH = 128;
 
 // Registrations are keyed by webhook URL because n8n runs these hooks for the test URL (while the
@@ -143,23 +137,11 @@ function matches(webhook: TruvWebhook, target: Target): boolean {
 	return webhook.webhook_url === target.url && webhook.env_type === target.environment;
 }
 
-/** Every webhook of the account, following `next` only on Truv's own origin (it gets our keys). */
+/** Every webhook of the account, across pages. */
 async function listWebhooks(context: IHookFunctions, target: Target): Promise<TruvWebhook[]> {
-	const credentials = target.credentials ?? (await readTruvCredentials(context));
-	const origin = new URL(truvBaseUrl(credentials)).origin;
-	const webhooks: TruvWebhook[] = [];
-	let path: string = WEBHOOKS_PATH;
-	for (let page = 1; page <= MAX_LIST_PAGES; page++) {
-		const { body } = await truvApiRequest<TruvWebhookPage>(context, 'GET', path, { credentials });
-		webhooks.push(...(body.results ?? []));
-		if (!body.next) return webhooks;
-		const next = new URL(body.next, origin);
-		path =
-			next.origin === origin
-				? `${next.pathname}${next.search}`
-				: `${WEBHOOKS_PATH}?page=${page + 1}`;
-	}
-	return webhooks;
+	return await truvListRequest<TruvWebhook>(context, WEBHOOKS_PATH, {
+		credentials: target.credentials,
+	});
 }
 
 /** Makes an existing Truv webhook send what this trigger uses, and re-enables it if Truv disabled it. */

@@ -1,5 +1,8 @@
 import { signTruvPayload } from '../../nodes/TruvOrderTrigger/truvSignature';
-import { fixtureNames as standInFixtureNames, readTruvFixture } from '../../dev/truv-stand-in/webhookBody';
+import {
+	fixtureNames as standInFixtureNames,
+	readTruvFixture,
+} from '../../dev/truv-stand-in/webhookBody';
 
 /** Names of Truv's sample payloads (file names without .json). */
 export const fixtureNames = standInFixtureNames();

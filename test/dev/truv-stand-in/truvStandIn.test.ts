@@ -715,7 +715,7 @@ describe('webhook delivery history', () => {
 		]);
 	});
 
-	it('filters by event_type, status_code and created_at__gte, ignoring empty filters', async () => {
+	it('filters by event_type, status_code, created_at__gte and __lte, ignoring empty filters', async () => {
 		const standIn = await start();
 		await deliverSeveral(standIn);
 		const query = async (search: string) =>
@@ -728,11 +728,24 @@ describe('webhook delivery history', () => {
 		const future = new Date(Date.now() + 60_000).toISOString();
 		expect(await query(`created_at__gte=${future}`)).toEqual([]);
 		expect(await query('created_at__gte=2020-01-01T00:00:00Z')).toHaveLength(5);
+		expect(await query('created_at__lte=2020-01-01T00:00:00Z')).toEqual([]);
+		expect(await query(`created_at__lte=${future}`)).toHaveLength(5);
+		// Up to the first attempt: the order-created delivery, not the retried task one after it.
+		const firstAt = encodeURIComponent(standIn.deliveries[0].at);
+		const upToFirst = await query(
+			`created_at__gte=2020-01-01T00:00:00Z&created_at__lte=${firstAt}`,
+		);
+		expect(upToFirst.map((item: any) => item.event_type)).toContain('order-created');
+		expect(upToFirst.map((item: any) => item.event_type)).not.toContain('task-status-updated');
 
 		const invalid = await callApi(standIn, 'GET', '/v1/webhook-requests/?status_code=abc');
 		expect(invalid.status).toBe(400);
 		expect(invalid.json.error.extra['invalid-params']).toEqual([
 			{ field: 'status_code', message: 'Enter a number.' },
+		]);
+		const invalidTime = await callApi(standIn, 'GET', '/v1/webhook-requests/?created_at__lte=soon');
+		expect(invalidTime.json.error.extra['invalid-params']).toEqual([
+			{ field: 'created_at__lte', message: 'Enter a valid date/time.' },
 		]);
 		expect(await callApi(standIn, 'GET', '/v1/webhook-requests/?cursor=bm9wZQ==')).toMatchObject({
 			status: 404,
@@ -924,7 +937,13 @@ describe('command line', () => {
 	it('prints one JSON line, serves the API and exits cleanly on SIGTERM', async () => {
 		const child = spawn(
 			process.execPath,
-			[require.resolve('tsx/cli'), resolve(__dirname, '..', '..', '..', 'dev', 'truv-stand-in', 'cli.ts'), '--port', '0', '--quiet'],
+			[
+				require.resolve('tsx/cli'),
+				resolve(__dirname, '..', '..', '..', 'dev', 'truv-stand-in', 'cli.ts'),
+				'--port',
+				'0',
+				'--quiet',
+			],
 			{ stdio: ['ignore', 'pipe', 'pipe'] },
 		);
 		const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

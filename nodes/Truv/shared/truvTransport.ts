@@ -26,7 +26,7 @@ export interface TruvCredentials {
 	baseUrl?: string;
 }
 
-type TruvApiContext =
+export type TruvApiContext =
 	| IHookFunctions
 	| IWebhookFunctions
 	| IExecuteFunctions
@@ -80,14 +80,14 @@ export function describeTruvError(statusCode: number, body: unknown): string {
 	const invalidParams = parsed.error?.extra?.['invalid-params'] ?? [];
 	const truvText =
 		invalidParams.length > 0
-			? invalidParams.map(({ field, message }) => `${field ?? 'request'}: ${message}`).join('; ')
+			? invalidParams.map(describeInvalidParam).join('; ')
 			: (parsed.error?.message ?? parsed.detail ?? (typeof body === 'string' ? body : ''));
 	const code = parsed.error?.code ? ` (${parsed.error.code})` : '';
 	switch (statusCode) {
 		case 401:
 			return `Truv rejected the credentials${code}: check the Client ID and Access Secret. ${truvText}`.trim();
 		case 403:
-			return `Truv refused access${code}: the keys are valid but lack access to webhooks. ${truvText}`.trim();
+			return `Truv refused access${code}: the keys are valid but lack access to this part of Truv's API. ${truvText}`.trim();
 		case 400:
 			return `Truv rejected the request${code}: ${truvText}`;
 		case 404:
@@ -95,6 +95,11 @@ export function describeTruvError(statusCode: number, body: unknown): string {
 		default:
 			return `Truv answered HTTP ${statusCode}${code}${truvText ? `: ${truvText}` : ''}`;
 	}
+}
+
+/** Django's name for a problem of the whole request is no field a user could correct. */
+function describeInvalidParam({ field, message }: { field?: string; message?: string }): string {
+	return !field || field === 'non_field_errors' ? (message ?? '') : `${field}: ${message}`;
 }
 
 export async function readTruvCredentials(context: TruvApiContext): Promise<TruvCredentials> {
@@ -115,6 +120,10 @@ export async function truvApiRequest<T = IDataObject>(
 		allowStatus?: number[];
 		/** The credential when the caller has read it already, for the Base URL. */
 		credentials?: TruvCredentials;
+		/** The input item the request is made for, named in the error. */
+		itemIndex?: number;
+		/** Said in the error's description when Truv answers 404, e.g. "No order with ID …". */
+		notFoundHint?: string;
 	} = {},
 ): Promise<{ statusCode: number; body: T }> {
 	const credentials = options.credentials ?? (await readTruvCredentials(context));
@@ -143,6 +152,7 @@ export async function truvApiRequest<T = IDataObject>(
 		throw new NodeApiError(context.getNode(), {} as JsonObject, {
 			message: `Could not reach Truv at ${truvBaseUrl(credentials)} (${reason})`,
 			description: `${method} ${path} failed before Truv answered${code ? ` (${code})` : ''}. Check the Base URL and that this n8n can reach it.`,
+			itemIndex: options.itemIndex,
 		});
 	}
 	const body = parseBody(response.body);
@@ -152,6 +162,7 @@ export async function truvApiRequest<T = IDataObject>(
 			throw new NodeApiError(context.getNode(), {} as JsonObject, {
 				message: `Truv answered ${method} ${path} with a body that is not JSON`,
 				httpCode: String(statusCode),
+				itemIndex: options.itemIndex,
 			});
 		}
 		return { statusCode, body: body as T };
@@ -163,6 +174,10 @@ export async function truvApiRequest<T = IDataObject>(
 		path,
 		statusCode,
 		body === INVALID_JSON ? response.body : body,
+		{
+			itemIndex: options.itemIndex,
+			hint: statusCode === 404 ? options.notFoundHint : undefined,
+		},
 	);
 }
 
@@ -173,13 +188,131 @@ export function truvApiError(
 	path: string,
 	statusCode: number,
 	body: unknown,
+	details: { itemIndex?: number; hint?: string } = {},
 ): NodeApiError {
 	const errorResponse = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
+	const answered = `${method} ${path} answered HTTP ${statusCode}`;
 	return new NodeApiError(context.getNode(), errorResponse, {
 		message: describeTruvError(statusCode, body),
-		description: `${method} ${path} answered HTTP ${statusCode}`,
+		description: details.hint ? `${details.hint} (${answered})` : answered,
 		httpCode: String(statusCode),
+		itemIndex: details.itemIndex,
 	});
+}
+
+/** Pages one list is read across at most: a guard against a `next` that never ends. */
+export const MAX_LIST_PAGES = 1_000;
+
+export interface TruvListOptions<T> {
+	/** Query of the first page; later pages take theirs from Truv's `next` link. */
+	qs?: IDataObject;
+	/** Stop once this many items are collected; every item when absent. */
+	limit?: number;
+	/** Keeps only the items the caller wants; `limit` counts these. */
+	include?: (item: T) => boolean;
+	credentials?: TruvCredentials;
+	itemIndex?: number;
+	notFoundHint?: string;
+}
+
+/**
+ * Reads a Truv list page by page, following `next`: page numbers for most lists
+ * (`{count, next, previous, results}`), opaque cursors for the delivery history. An answer that
+ * is a bare array is taken as the whole list, since Truv documents some lists only by example.
+ */
+export async function truvListRequest<T = IDataObject>(
+	context: TruvApiContext,
+	endpoint: string,
+	options: TruvListOptions<T> = {},
+): Promise<T[]> {
+	const credentials = options.credentials ?? (await readTruvCredentials(context));
+	const { limit, include, itemIndex, notFoundHint } = options;
+	const items: T[] = [];
+	const requested = new Set<string>();
+	let path = endpoint;
+	let qs = options.qs;
+	for (let page = 1; ; page++) {
+		const { body } = await truvApiRequest<unknown>(context, 'GET', path, {
+			qs,
+			credentials,
+			itemIndex,
+			notFoundHint,
+		});
+		const listPage = readListPage<T>(body);
+		if (!listPage) {
+			throw new NodeApiError(context.getNode(), {} as JsonObject, {
+				message: `Truv answered GET ${path} with something that is not a list`,
+				description: 'Expected a list of results, or a page of them under "results".',
+				itemIndex,
+			});
+		}
+		for (const item of listPage.results) {
+			if (include && !include(item)) continue;
+			items.push(item);
+			if (limit !== undefined && items.length >= limit) return items;
+		}
+		if (!listPage.next) return items;
+
+		requested.add(pageKey(path, qs));
+		const nextPath = nextPagePath(truvBaseUrl(credentials), endpoint, listPage.next);
+		const stop = (message: string) =>
+			new NodeApiError(context.getNode(), {} as JsonObject, {
+				message,
+				description: `Truv's link to the next page was ${listPage.next}`,
+				itemIndex,
+			});
+		if (nextPath === undefined) {
+			throw stop(`Truv's link to the next page of ${endpoint} points to another address`);
+		}
+		if (requested.has(pageKey(nextPath))) {
+			throw stop(`Truv's link to the next page of ${endpoint} leads back to a page already read`);
+		}
+		if (page >= MAX_LIST_PAGES) {
+			throw stop(
+				`Truv's list ${endpoint} goes on for more than ${MAX_LIST_PAGES} pages: use a limit or filters`,
+			);
+		}
+		path = nextPath;
+		qs = undefined;
+	}
+}
+
+/**
+ * The path (under the Base URL) of the page Truv's `next` link names, or undefined when it names
+ * another list. Truv builds `next` from the address it was called on, which behind a proxy is not
+ * the Base URL (`https://proxy/truv` may see `https://prod.truv.com/v1/...` or `/v1/...`): only
+ * the page's query is taken from it, so the path is never doubled and the keys never go to an
+ * origin other than the Base URL's.
+ */
+export function nextPagePath(baseUrl: string, endpoint: string, next: string): string | undefined {
+	let url: URL;
+	try {
+		url = new URL(next, `${baseUrl}${endpoint}`);
+	} catch {
+		return undefined;
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+	if (!url.pathname.endsWith(endpoint)) return undefined;
+	return `${endpoint}${url.search}`;
+}
+
+/** The same page whatever the order of its query parameters. */
+function pageKey(path: string, qs?: IDataObject): string {
+	const [pathname, search = ''] = path.split('?', 2);
+	const params = new URLSearchParams(search);
+	for (const [name, value] of Object.entries(qs ?? {})) {
+		if (value !== undefined && value !== null) params.append(name, String(value));
+	}
+	params.sort();
+	return `${pathname}?${params.toString()}`;
+}
+
+function readListPage<T>(body: unknown): { results: T[]; next: string | null } | undefined {
+	if (Array.isArray(body)) return { results: body as T[], next: null };
+	if (typeof body !== 'object' || body === null) return undefined;
+	const { results, next } = body as { results?: unknown; next?: unknown };
+	if (!Array.isArray(results)) return undefined;
+	return { results: results as T[], next: typeof next === 'string' && next !== '' ? next : null };
 }
 
 const INVALID_JSON = Symbol('invalid JSON');

@@ -1,0 +1,116 @@
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { orderActions } from './actions/order';
+import type { TruvOperation } from './actions/operationContext';
+import { webhookActions } from './actions/webhook';
+import { webhookRequestActions } from './actions/webhookRequest';
+import { orderFields, orderOperations } from './descriptions/OrderDescription';
+import { webhookFields, webhookOperations } from './descriptions/WebhookDescription';
+import {
+	webhookRequestFields,
+	webhookRequestOperations,
+} from './descriptions/WebhookRequestDescription';
+import { readTruvCredentials } from './shared/truvTransport';
+
+const ACTIONS: Record<string, Record<string, TruvOperation>> = {
+	order: orderActions,
+	webhook: webhookActions,
+	webhookRequest: webhookRequestActions,
+};
+
+export class Truv implements INodeType {
+	// Orders carry names, email addresses, phone numbers and SSNs. n8n 2.41 can redact listed
+	// output paths (`sensitiveOutputFields`), but n8n-workflow 2.8, which this package builds
+	// against and supports, has no such field: the node type would not compile with it.
+	description: INodeTypeDescription = {
+		displayName: 'Truv',
+		name: 'truv',
+		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description:
+			'Create and manage Truv income, employment and assets verification orders, and keep Truv webhooks working',
+		defaults: {
+			name: 'Truv',
+		},
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'truvApi',
+				required: true,
+			},
+		],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Order', value: 'order' },
+					{ name: 'Webhook', value: 'webhook' },
+					{ name: 'Webhook Request', value: 'webhookRequest' },
+				],
+				default: 'order',
+			},
+			...orderOperations,
+			...orderFields,
+			...webhookOperations,
+			...webhookFields,
+			...webhookRequestOperations,
+			...webhookRequestFields,
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const resource = this.getNodeParameter('resource', 0) as string;
+		const operation = this.getNodeParameter('operation', 0) as string;
+		const run = ACTIONS[resource]?.[operation];
+		if (!run) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`The operation "${operation}" of "${resource}" is not known`,
+				{ itemIndex: 0 },
+			);
+		}
+		// Read once: on n8n 2.x every read of a credential costs an expression sandbox.
+		const credentials = await readTruvCredentials(this);
+
+		const returnData: INodeExecutionData[] = [];
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			try {
+				const results = await run({ context: this, itemIndex, credentials });
+				returnData.push(
+					...this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(results), {
+						itemData: { item: itemIndex },
+					}),
+				);
+			} catch (error) {
+				// The operations raise NodeApiErrors and NodeOperationErrors; anything else is wrapped.
+				const failure =
+					error instanceof NodeApiError || error instanceof NodeOperationError
+						? error
+						: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+				if (this.continueOnFail()) {
+					returnData.push({
+						json: { error: failure.message },
+						pairedItem: { item: itemIndex },
+					});
+					continue;
+				}
+				throw failure;
+			}
+		}
+		return [returnData];
+	}
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
+import type { INodeProperties } from 'n8n-workflow';
+
+import { Truv } from '../../../nodes/Truv/Truv.node';
+import packageJson from '../../../package.json';
+
+const nodeDir = join(__dirname, '..', '..', '..', 'nodes', 'Truv');
+const { description } = new Truv();
+
+function operationsOf(resource: string): string[] {
+	const property = description.properties.find(
+		(candidate) =>
+			candidate.name === 'operation' && candidate.displayOptions?.show?.resource?.[0] === resource,
+	);
+	return (property?.options ?? []).map((option) => (option as { value: string }).value);
+}
+
+describe('Truv node description', () => {
+	test('is the regular node truv, version 1, usable as a tool, with one input and output', () => {
+		expect(description).toMatchObject({
+			name: 'truv',
+			displayName: 'Truv',
+			version: 1,
+			usableAsTool: true,
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: 'truvApi', required: true }],
+			icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		});
+		for (const icon of ['truv.svg', 'truv.dark.svg']) {
+			expect(readFileSync(join(nodeDir, icon), 'utf8')).toMatch(/^<svg /);
+		}
+	});
+
+	test('offers the resources and operations of the Truv API it wraps', () => {
+		const resource = description.properties.find((property) => property.name === 'resource');
+		expect(resource?.options?.map((option) => (option as { value: string }).value)).toEqual([
+			'order',
+			'webhook',
+			'webhookRequest',
+		]);
+		expect(operationsOf('order')).toEqual([
+			'cancel',
+			'create',
+			'get',
+			'getEvents',
+			'getAll',
+			'refresh',
+		]);
+		expect(operationsOf('webhook')).toEqual(['check', 'get', 'getAll', 'reEnable']);
+		expect(operationsOf('webhookRequest')).toEqual(['getAll']);
+	});
+
+	test('Simplify is on by default for Order Create, Get and Get Many', () => {
+		const simplify = description.properties.find((property) => property.name === 'simplify');
+		expect(simplify?.default).toBe(true);
+		expect(simplify?.displayOptions?.show).toEqual({
+			resource: ['order'],
+			operation: ['create', 'get', 'getAll'],
+		});
+	});
+
+	test('the SSN is a password field and the required fields of Create are marked', () => {
+		const additional = description.properties.find(
+			(property) =>
+				property.name === 'additionalFields' &&
+				property.displayOptions?.show?.operation?.includes('create'),
+		);
+		const ssn = additional?.options?.find((option) => (option as INodeProperties).name === 'ssn');
+		expect((ssn as INodeProperties).typeOptions?.password).toBe(true);
+		const required = description.properties
+			.filter(
+				(property) =>
+					property.required && property.displayOptions?.show?.operation?.includes('create'),
+			)
+			.map((property) => property.name);
+		expect(required).toEqual(['products', 'firstName', 'lastName']);
+	});
+
+	test('says nothing a workflow builder would not understand', () => {
+		const text = JSON.stringify(description);
+		expect(text).not.toMatch(/stand-in|npm run|\btest\b|localhost/i);
+	});
+
+	test('is registered in package.json and has a codex of its own', () => {
+		expect(packageJson.n8n.nodes).toContain('dist/nodes/Truv/Truv.node.js');
+		const codex = JSON.parse(readFileSync(join(nodeDir, 'Truv.node.json'), 'utf8'));
+		expect(codex).toMatchObject({ node: 'n8n-nodes-truv.truv', nodeVersion: '1.0' });
+	});
+});

@@ -25,10 +25,13 @@ const ACTIONS: Record<string, Record<string, TruvOperation>> = {
 };
 
 export class Truv implements INodeType {
-	// Orders carry names, email addresses, phone numbers and SSNs. n8n 2.41 can redact listed
-	// output paths (`sensitiveOutputFields`), but n8n-workflow 2.8, which this package builds
-	// against and supports, has no such field: the node type would not compile with it.
-	description: INodeTypeDescription = {
+	// n8n 2.41 redacts the output paths a node lists in `sensitiveOutputFields` in every stored
+	// execution, for good: nobody can reveal them. That suits a social security number, which
+	// grants as much as a credential. Names, email and phone are what these workflows exist to
+	// pass on (a Slack message naming the applicant), so they are left to n8n's own execution-data
+	// redaction settings. n8n-workflow 2.8, which the package builds against, lacks the field;
+	// n8n 2.8 ignores it.
+	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		displayName: 'Truv',
 		name: 'truv',
 		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
@@ -41,6 +44,7 @@ export class Truv implements INodeType {
 			name: 'Truv',
 		},
 		usableAsTool: true,
+		sensitiveOutputFields: ['ssn'],
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [

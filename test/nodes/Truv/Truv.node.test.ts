@@ -24,6 +24,8 @@ describe('Truv node description', () => {
 			displayName: 'Truv',
 			version: 1,
 			usableAsTool: true,
+			// n8n 2.41 redacts it in every stored execution; names stay visible on purpose.
+			sensitiveOutputFields: ['ssn'],
 			inputs: ['main'],
 			outputs: ['main'],
 			credentials: [{ name: 'truvApi', required: true }],

@@ -2,7 +2,7 @@
 // which n8n's own Community Nodes installer installs it.
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -61,20 +61,59 @@ export function communityNodesFolder(userFolder: string): string {
 }
 
 /**
- * Builds the package in `repoDir` (when it has a build script) and packs it with `npm pack` into a
- * new temporary folder. Returns the tarball's path; the caller removes its folder when done.
+ * Runs `task` while holding a lock folder, so that two test files packing the same repository in
+ * parallel (Jest workers, or a test run and npm start) do not clean and rebuild its dist/ under
+ * each other. A lock whose owner died is taken over.
+ */
+async function withPackLock<T>(lockDir: string, task: () => Promise<T>): Promise<T> {
+	for (;;) {
+		try {
+			await mkdir(lockDir, { recursive: false });
+			await writeFile(join(lockDir, 'pid'), String(process.pid));
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			const owner = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => 'NaN'));
+			let ownerAlive = Number.isNaN(owner);
+			if (!ownerAlive) {
+				try {
+					process.kill(owner, 0);
+					ownerAlive = true;
+				} catch {
+					ownerAlive = false;
+				}
+			}
+			if (!ownerAlive) await rm(lockDir, { recursive: true, force: true });
+			else await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+	}
+	try {
+		return await task();
+	} finally {
+		await rm(lockDir, { recursive: true, force: true });
+	}
+}
+
+/**
+ * Builds the package in `repoDir` afresh (when it has a build script: dist/ is emptied first, so
+ * that no file of an earlier build ships) and packs it with `npm pack` into a new temporary
+ * folder. Returns the tarball's path; the caller removes its folder when done.
  */
 export async function packRepository(repoDir: string): Promise<string> {
 	const packageJson = await readPackageJson(join(repoDir, 'package.json'));
-	if (packageJson.scripts?.build) {
-		await runCommand('npm', ['run', 'build'], { cwd: repoDir });
-	}
 	const destination = await mkdtemp(join(tmpdir(), 'n8n-nodes-pack-'));
-	const { stdout } = await runCommand(
-		'npm',
-		['pack', '--json', '--pack-destination', destination, '--loglevel=error'],
-		{ cwd: repoDir },
-	);
+	await mkdir(join(repoDir, '.tmp'), { recursive: true });
+	const { stdout } = await withPackLock(join(repoDir, '.tmp', 'pack.lock'), async () => {
+		if (packageJson.scripts?.build) {
+			await rm(join(repoDir, 'dist'), { recursive: true, force: true });
+			await runCommand('npm', ['run', 'build'], { cwd: repoDir });
+		}
+		return await runCommand(
+			'npm',
+			['pack', '--json', '--pack-destination', destination, '--loglevel=error'],
+			{ cwd: repoDir },
+		);
+	});
 	const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
 	if (!packed?.filename) throw new Error(`npm pack in ${repoDir} reported no tarball: ${stdout}`);
 	const tarball = join(destination, packed.filename);

@@ -154,11 +154,12 @@ function additionalDataFor(
 	return {
 		credentialsHelper: {
 			getDecrypted: async () => options.readCredentials?.() ?? credentials,
+			// With the credential n8n-core hands over, as n8n does: a node may pass one it read earlier.
 			authenticate: async (
-				_credentials: ICredentialDataDecryptedObject,
+				decrypted: ICredentialDataDecryptedObject,
 				_type: string,
 				request: IHttpRequestOptions,
-			) => authenticateWithTruvCredential(credentials, request),
+			) => authenticateWithTruvCredential(decrypted, request),
 			// Truv's credential has no pre-authentication step (no token exchange).
 			preAuthentication: async () => undefined,
 			getParentTypes: () => [],

@@ -5,13 +5,21 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { handleTruvDelivery } from './deliveryHandler';
+import { ORDER_DETAILS_TIMEOUT_MS } from './orderDetails';
+import { TASK_STATUS_UPDATED_EVENT } from './taskEventSchema';
+import { OUTPUT_NAMES, TRIGGER_OUTPUTS } from './triggerOutputs';
 import { checkWebhookExists, createWebhook, deleteWebhook } from './webhookLifecycle';
 
+const ORDER_DETAILS_TIMEOUT_SECONDS = ORDER_DETAILS_TIMEOUT_MS / 1000;
+
 export class TruvOrderTrigger implements INodeType {
-	description: INodeTypeDescription = {
+	// n8n 2.41 redacts the output paths listed in `sensitiveOutputFields` in every stored execution,
+	// for good, as the Truv node does for an order's social security number; Include Order Details
+	// adds the order under order_details. n8n-workflow 2.8, which the package builds against, lacks
+	// the field; n8n 2.8 ignores it.
+	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		displayName: 'Truv Order Trigger',
 		name: 'truvOrderTrigger',
 		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
@@ -21,15 +29,17 @@ export class TruvOrderTrigger implements INodeType {
 		// cost per request; any later version skips it. A whole number, because n8n up to 2.40 keeps
 		// a package's node versions in an integer column on PostgreSQL and fails to install 1.1.
 		version: 2,
-		subtitle: '={{($parameter["events"] || []).length + " order event(s)"}}',
+		subtitle: '={{($parameter["events"] || []).length + " event(s)"}}',
 		description:
-			'Starts the workflow when Truv reports an order event: created, status updated or refresh failed',
+			'Starts the workflow when Truv reports an order event (created, status updated, refresh failed) or a failed connection attempt',
 		defaults: {
 			name: 'Truv Order Trigger',
 		},
 		inputs: [],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Order Created', 'Order Status Updated', 'Order Refresh Failed'],
+		// The three order outputs, and Connection Failed (output 3) only while it is selected.
+		outputs: TRIGGER_OUTPUTS,
+		outputNames: OUTPUT_NAMES,
+		sensitiveOutputFields: ['order_details.ssn'],
 		credentials: [
 			{
 				name: 'truvApi',
@@ -80,7 +90,7 @@ export class TruvOrderTrigger implements INodeType {
 			},
 			{
 				displayName:
-					"In the Truv Dashboard, open Development → Webhooks, add a webhook with the Production URL shown above under 'Webhook URLs', and tick the same order events as in Events below. A webhook saved without events receives every Truv event: this trigger acknowledges the others without starting the workflow.",
+					"In the Truv Dashboard, open Development → Webhooks, add a webhook with the Production URL shown above under 'Webhook URLs', and tick the same events as in Events below (for Connection Failed, tick task-status-updated). A webhook saved without events receives every Truv event: this trigger acknowledges the others without starting the workflow.",
 				name: 'manualRegistrationNotice',
 				type: 'notice',
 				default: '',
@@ -92,6 +102,12 @@ export class TruvOrderTrigger implements INodeType {
 				type: 'multiOptions',
 				required: true,
 				options: [
+					{
+						name: 'Connection Failed',
+						value: TASK_STATUS_UPDATED_EVENT,
+						description:
+							'An applicant could not connect an employer or account (wrong login, MFA, locked account, provider unavailable, …). The item carries the order’s employer_id. The order events show only successful connections.',
+					},
 					{
 						name: 'Order Created',
 						value: 'order-created',
@@ -110,7 +126,7 @@ export class TruvOrderTrigger implements INodeType {
 				],
 				default: ['order-created', 'order-status-updated', 'order-refresh-failed'],
 				description:
-					'The order events that start the workflow. Each goes to its own output; other Truv events are acknowledged and ignored.',
+					'The events that start the workflow. Each goes to its own output (Connection Failed adds a fourth); other Truv events are acknowledged and ignored.',
 			},
 			{
 				displayName: 'Order Statuses',
@@ -184,6 +200,13 @@ export class TruvOrderTrigger implements INodeType {
 									'Answer as soon as the delivery is checked, before n8n stores the execution: faster under bursts, but deliveries acknowledged just before n8n crashes have no execution and Truv does not send them again',
 							},
 						],
+					},
+					{
+						displayName: 'Include Order Details',
+						name: 'includeOrderDetails',
+						type: 'boolean',
+						default: false,
+						description: `Whether to look up the order in Truv for each order event and add it under order_details (applicant, employers or accounts and their statuses). If Truv does not answer within ${ORDER_DETAILS_TIMEOUT_SECONDS} seconds or answers with an error, the workflow still starts, with order_details empty and the reason in order_details_error. Connection Failed events name no order and are not looked up.`,
 					},
 					{
 						displayName: 'Include Request Headers',

@@ -6,9 +6,12 @@ import type {
 } from 'n8n-workflow';
 
 import { claimDelivery } from './deliveryDeduplication';
+import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
 import { verifyDeliverySignature } from './signingSecretCache';
+import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
+import { CONNECTION_FAILED_OUTPUT, triggerOutputCount } from './triggerOutputs';
 
 /**
  * Truv's order payloads are well under 2 kB; anything far larger is not a Truv delivery and is
@@ -98,11 +101,92 @@ function tooLarge(context: IWebhookFunctions, bytes: number): IWebhookResponseDa
 	});
 }
 
+/** A delivery that passed the checks of its event type and starts the workflow. */
+interface AcceptedEvent {
+	webhookId: string;
+	/** The output the item goes to. */
+	output: number;
+	/** The item: Truv's payload as sent, plus any field this trigger adds for convenience. */
+	json: IDataObject;
+	/** The order Include Order Details looks up; only order events name one. */
+	orderId?: string;
+}
+
+type Screening = { accepted: AcceptedEvent } | { refusal: DeliveryAnswer };
+
+function ignored(message: string, webhookId: unknown): Screening {
+	return {
+		refusal: {
+			status: 200,
+			outcome: 'ignored',
+			message,
+			...(typeof webhookId === 'string' ? { webhookId } : {}),
+		},
+	};
+}
+
+function invalid(message: string): Screening {
+	return { refusal: { status: 400, outcome: 'invalid_payload', message } };
+}
+
+function screenOrderEvent(
+	context: IWebhookFunctions,
+	eventType: OrderEventType,
+	payload: IDataObject,
+	selectedEvents: string[],
+): Screening {
+	const validation = validateOrderEvent(eventType, payload);
+	if (!validation.success) {
+		return invalid(`Invalid ${eventType} payload: ${validation.problems.join('; ')}`);
+	}
+	const { webhook_id: webhookId, status, order_id: orderId } = validation.event;
+	if (!selectedEvents.includes(eventType)) {
+		return ignored(`${eventType} is not selected in this trigger's Events`, webhookId);
+	}
+	if (eventType === 'order-status-updated') {
+		const statuses = configuredStatuses(context);
+		if (statuses && !statuses.has(status)) {
+			return ignored(`Status ${status} is not selected in this trigger's status filter`, webhookId);
+		}
+	}
+	return {
+		accepted: { webhookId, output: ORDER_EVENT_TYPES.indexOf(eventType), json: payload, orderId },
+	};
+}
+
+function screenTaskEvent(payload: IDataObject, selectedEvents: string[]): Screening {
+	// Unselected, task events are acknowledged unread, as every event this trigger does not handle.
+	if (!selectedEvents.includes(TASK_STATUS_UPDATED_EVENT)) {
+		return ignored(
+			`${TASK_STATUS_UPDATED_EVENT} (Connection Failed) is not selected in this trigger's Events`,
+			payload.webhook_id,
+		);
+	}
+	// A task's progress (login, parse, done) is no failure: acknowledged without checking the rest,
+	// since refusing it would only make Truv retry an event nobody waits for.
+	const { status } = payload;
+	if (typeof status === 'string' && !isTaskErrorStatus(status)) {
+		return ignored(`Task status ${status} is not a failed connection attempt`, payload.webhook_id);
+	}
+	const validation = validateTaskEvent(payload);
+	if (!validation.success) {
+		return invalid(
+			`Invalid ${TASK_STATUS_UPDATED_EVENT} payload: ${validation.problems.join('; ')}`,
+		);
+	}
+	const { webhook_id: webhookId, tracking_info: trackingInfo } = validation.event;
+	// In order flows Truv puts the suborder's employer_id in tracking_info; under the name the order
+	// events use, it can be matched to them directly. A field of Truv's own by that name wins.
+	const json =
+		'employer_id' in payload ? payload : { ...payload, employer_id: trackingInfo ?? null };
+	return { accepted: { webhookId, output: CONNECTION_FAILED_OUTPUT, json } };
+}
+
 /**
- * Handles one delivery: checks size, signature (over the raw bytes), JSON shape and the order event
- * schema, applies the event and status filters and duplicate tracking, and emits the payload on the
- * output of its event type. Every refusal is answered here, so n8n never starts an execution for it
- * and nothing is thrown.
+ * Handles one delivery: checks size, signature (over the raw bytes), JSON shape and the event's
+ * schema, applies the event and status filters and duplicate tracking, optionally adds the order's
+ * details, and emits the item on the output of its event. Every refusal is answered here, so n8n
+ * never starts an execution for it and nothing is thrown.
  */
 export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const headers = this.getHeaderData();
@@ -153,45 +237,22 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		});
 	}
 
-	// Truv retries anything but 2xx and may disable the endpoint, so events this trigger does not
-	// handle are acknowledged, not refused.
-	if (!isOrderEventType(eventType)) {
-		return answer(this, {
-			status: 200,
-			outcome: 'ignored',
-			message: `${eventType} is not an order event; this trigger handles ${ORDER_EVENT_TYPES.join(', ')}`,
-		});
+	const selectedEvents = this.getNodeParameter('events', []) as string[];
+	let screening: Screening;
+	if (isOrderEventType(eventType)) {
+		screening = screenOrderEvent(this, eventType, payload, selectedEvents);
+	} else if (eventType === TASK_STATUS_UPDATED_EVENT) {
+		screening = screenTaskEvent(payload, selectedEvents);
+	} else {
+		// Truv retries anything but 2xx and may disable the endpoint, so events this trigger does
+		// not handle are acknowledged, not refused.
+		screening = ignored(
+			`${eventType} is not an event this trigger handles; it handles ${ORDER_EVENT_TYPES.join(', ')} and ${TASK_STATUS_UPDATED_EVENT} (Connection Failed)`,
+			payload.webhook_id,
+		);
 	}
-	const validation = validateOrderEvent(eventType, payload);
-	if (!validation.success) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: `Invalid ${eventType} payload: ${validation.problems.join('; ')}`,
-		});
-	}
-	const { webhook_id: webhookId, status } = validation.event;
-
-	const selectedEvents = this.getNodeParameter('events', []) as OrderEventType[];
-	if (!selectedEvents.includes(eventType)) {
-		return answer(this, {
-			status: 200,
-			outcome: 'ignored',
-			message: `${eventType} is not selected in this trigger's Events`,
-			webhookId,
-		});
-	}
-	if (eventType === 'order-status-updated') {
-		const statuses = configuredStatuses(this);
-		if (statuses && !statuses.has(status)) {
-			return answer(this, {
-				status: 200,
-				outcome: 'ignored',
-				message: `Status ${status} is not selected in this trigger's status filter`,
-				webhookId,
-			});
-		}
-	}
+	if ('refusal' in screening) return answer(this, screening.refusal);
+	const { webhookId, output, orderId } = screening.accepted;
 
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 	// Test URL deliveries are often the same sample sent again while building a workflow.
@@ -212,25 +273,33 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		}
 	}
 
-	const item: INodeExecutionData = { json: payload };
-	if (options.includeHeaders === true) {
-		item.json = { ...payload, headers: headers as IDataObject };
-	}
-	const outputs: INodeExecutionData[][] = ORDER_EVENT_TYPES.map((type) =>
-		type === eventType ? [item] : [],
-	);
 	const accepted: DeliveryAnswer = {
 		status: 200,
 		outcome: 'accepted',
 		message: 'Delivery accepted',
 		webhookId,
 	};
-	if (options.acknowledge === 'beforeExecution') {
-		// Answered here, before n8n stores the execution; n8n then saves the static data (with this
-		// delivery's id) before it starts the execution.
-		answer(this, accepted);
-		return { noWebhookResponse: true, workflowData: outputs };
+	const answerFirst = options.acknowledge === 'beforeExecution';
+	// Answered here, before n8n stores the execution (and before the order lookup, which Truv then
+	// does not wait for); n8n saves the static data (with this delivery's id) before it starts the
+	// execution.
+	if (answerFirst) answer(this, accepted);
+
+	let json = screening.accepted.json;
+	// Only now, for a claimed delivery: duplicates and refusals cost Truv no request. By default
+	// Truv waits for the lookup (n8n answers after webhook() returns), which its timeout keeps well
+	// inside Truv's 10 s; it never throws, so a failed lookup still starts the workflow, as it must:
+	// the delivery is claimed and acknowledged, and Truv will not send it again.
+	if (options.includeOrderDetails === true && orderId !== undefined) {
+		json = { ...json, ...(await fetchOrderDetails(this, node, orderId)) };
 	}
+	if (options.includeHeaders === true) json = { ...json, headers: headers as IDataObject };
+	const item: INodeExecutionData = { json };
+	const outputs: INodeExecutionData[][] = Array.from(
+		{ length: triggerOutputCount(selectedEvents) },
+		(_, index) => (index === output ? [item] : []),
+	);
+	if (answerFirst) return { noWebhookResponse: true, workflowData: outputs };
 	// n8n sends this once it has stored the execution: if it fails to, Truv gets an error and
 	// retries, so an acknowledged delivery always has an execution.
 	return { workflowData: outputs, webhookResponse: acknowledgement(accepted) };

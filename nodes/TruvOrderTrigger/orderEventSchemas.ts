@@ -73,10 +73,11 @@ export function validateOrderEvent(
 ): OrderEventValidation {
 	const result = orderEventSchemas[eventType].safeParse(payload);
 	if (result.success) return { success: true, event: result.data };
-	return { success: false, problems: result.error.issues.map(describeIssue) };
+	return { success: false, problems: result.error.issues.map(describeSchemaIssue) };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One failing field, as named in a 400 answer: `order_id: expected string, received undefined`. */
+export function describeSchemaIssue(issue: z.core.$ZodIssue): string {
 	const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
 	return `${field}: ${issue.message.replace(/^Invalid input: /, '')}`;
 }

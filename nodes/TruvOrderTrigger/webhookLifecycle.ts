@@ -87,6 +87,8 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 			'n8n did not provide a webhook URL for this trigger',
 		);
 	}
+	// The options' values are Truv's event names (Connection Failed is task-status-updated), so the
+	// selection is what Truv is asked to send.
 	const events = context.getNodeParameter('events', []) as string[];
 	const manual = isManual(context);
 	if (manual) return { url, events, manual, environment: 'sandbox' };
@@ -104,7 +106,7 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 		);
 	}
 	if (events.length === 0) {
-		throw new NodeOperationError(context.getNode(), 'Select at least one order event in Events');
+		throw new NodeOperationError(context.getNode(), 'Select at least one event in Events');
 	}
 	const reason = isTruvProductionApi(credentials) ? unreachableReason(url) : undefined;
 	if (reason) {

@@ -1,21 +1,68 @@
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
+import type { INodeParameters } from 'n8n-workflow';
+import { NodeHelpers } from 'n8n-workflow';
+
 import { TruvOrderTrigger } from '../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
+import { hookContext, NODE_NAME } from '../../../dev/n8n-core/n8nContexts';
 import packageJson from '../../../package.json';
 
 const nodeDir = join(__dirname, '..', '..', '..', 'nodes', 'TruvOrderTrigger');
 const { description } = new TruvOrderTrigger();
 
+/** The outputs as n8n computes them for a trigger with these parameters (as the editor does). */
+function outputsFor(parameters: INodeParameters) {
+	const { workflow } = hookContext({ parameters });
+	return NodeHelpers.getNodeOutputs(workflow, workflow.getNode(NODE_NAME)!, description);
+}
+
+const ORDER_OUTPUTS = [
+	{ type: 'main', displayName: 'Order Created' },
+	{ type: 'main', displayName: 'Order Status Updated' },
+	{ type: 'main', displayName: 'Order Refresh Failed' },
+];
+
 describe('Truv Order Trigger description', () => {
-	test('has three outputs in the fixed order of the order events', () => {
+	test('has the three order outputs in the fixed order of the order events', () => {
 		expect(description.inputs).toEqual([]);
-		expect(description.outputs).toEqual(['main', 'main', 'main']);
+		expect(outputsFor({})).toEqual(ORDER_OUTPUTS);
+		expect(
+			outputsFor({ events: ['order-refresh-failed', 'order-created', 'order-status-updated'] }),
+		).toEqual(ORDER_OUTPUTS);
+		expect(outputsFor({ events: ['order-created'] })).toEqual(ORDER_OUTPUTS);
+	});
+
+	test('adds Connection Failed as output 3 only while it is selected in Events', () => {
+		const withConnectionFailed = [
+			...ORDER_OUTPUTS,
+			{ type: 'main', displayName: 'Connection Failed' },
+		];
+		expect(outputsFor({ events: ['order-created', 'task-status-updated'] })).toEqual(
+			withConnectionFailed,
+		);
+		expect(outputsFor({ events: ['task-status-updated'] })).toEqual(withConnectionFailed);
 		expect(description.outputNames).toEqual([
 			'Order Created',
 			'Order Status Updated',
 			'Order Refresh Failed',
+			'Connection Failed',
 		]);
+	});
+
+	test('offers Connection Failed (task-status-updated) in Events, not selected by default', () => {
+		const events = description.properties.find((p) => p.name === 'events');
+		expect(events?.options).toContainEqual(
+			expect.objectContaining({ name: 'Connection Failed', value: 'task-status-updated' }),
+		);
+		expect(events?.default).not.toContain('task-status-updated');
+	});
+
+	test('offers Include Order Details, off by default', () => {
+		const options = description.properties.find((p) => p.name === 'options');
+		expect(options?.options).toContainEqual(
+			expect.objectContaining({ name: 'includeOrderDetails', type: 'boolean', default: false }),
+		);
 	});
 
 	test('receives POST deliveries; n8n answers with the acknowledgement the node returns', () => {
@@ -55,7 +102,7 @@ describe('Truv Order Trigger description', () => {
 		}
 	});
 
-	test('has a whole version above 1, which the examples and the codex use', () => {
+	test('has a whole version above 1, which the codex and every example trigger use', () => {
 		// n8n up to 2.40 stores node versions in an integer column on PostgreSQL (1.1 fails to
 		// install there), and evaluates a legacy expression per delivery for version-1 triggers.
 		expect(Number.isInteger(description.version)).toBe(true);
@@ -63,14 +110,20 @@ describe('Truv Order Trigger description', () => {
 		const codex = JSON.parse(readFileSync(join(nodeDir, 'TruvOrderTrigger.node.json'), 'utf8'));
 		expect(codex.nodeVersion).toBe(`${String(description.version)}.0`);
 		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		let triggerCount = 0;
+		// Some examples use only the Truv node: they have no trigger to check.
 		for (const file of readdirSync(examplesDir).filter((name) => name.endsWith('.json'))) {
 			const workflow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
-			const triggers = workflow.nodes.filter((node: { type: string }) => node.type === codex.node);
-			expect({
+			const versions = workflow.nodes
+				.filter((node: { type: string }) => node.type === codex.node)
+				.map((node: { typeVersion: number }) => node.typeVersion);
+			expect({ file, versions }).toEqual({
 				file,
-				versions: triggers.map((node: { typeVersion: number }) => node.typeVersion),
-			}).toEqual({ file, versions: [description.version] });
+				versions: versions.map(() => description.version),
+			});
+			triggerCount += versions.length;
 		}
+		expect(triggerCount).toBeGreaterThan(0);
 	});
 
 	test('has a codex in Finance & Accounting with documentation links', () => {

@@ -77,6 +77,38 @@ describe('automatic registration', () => {
 		});
 	});
 
+	test('by default registers the three order events only, not task-status-updated', async () => {
+		await trigger().activate();
+		expect(standIn.webhooks()[0].events).toEqual([
+			'order-created',
+			'order-status-updated',
+			'order-refresh-failed',
+		]);
+	});
+
+	test('with Connection Failed selected, asks Truv for task-status-updated too', async () => {
+		await trigger({
+			parameters: { events: ['order-status-updated', 'task-status-updated'] },
+		}).activate();
+		expect(standIn.webhooks()[0].events).toEqual(['order-status-updated', 'task-status-updated']);
+	});
+
+	test('selecting Connection Failed later adds task-status-updated to the webhook, and removing it drops it', async () => {
+		const staticData = {};
+		await trigger({ staticData, parameters: { events: ['order-created'] } }).activate();
+		standIn.resetCalls();
+		await trigger({
+			staticData,
+			parameters: { events: ['order-created', 'task-status-updated'] },
+		}).activate();
+		expect(standIn.calls.find((call) => call.method === 'PATCH')?.body).toEqual({
+			events: ['order-created', 'task-status-updated'],
+		});
+		await trigger({ staticData, parameters: { events: ['order-created'] } }).activate();
+		expect(standIn.webhooks()).toHaveLength(1);
+		expect(standIn.webhooks()[0].events).toEqual(['order-created']);
+	});
+
 	test('a second activation with the record finds the webhook and creates nothing', async () => {
 		const node = trigger();
 		await node.activate();

@@ -1,0 +1,140 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+	INode,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+
+import { describeTruvError, TRUV_CREDENTIAL_TYPE, truvBaseUrl } from '../Truv/shared/truvTransport';
+import type { TruvCredentials } from '../Truv/shared/truvTransport';
+import { forgetTruvCredential, rememberedTruvCredential } from './signingSecretCache';
+
+/**
+ * How long Truv gets to answer the order lookup, in one attempt. Truv needs the delivery's 2xx
+ * within 10 s, and by default n8n answers only once webhook() has returned and the execution is
+ * stored (which under load took over a second on n8n 2.41). 3 s is several times what Truv takes
+ * to answer an order and leaves the rest of the 10 s to n8n; a second attempt would not fit.
+ */
+export const ORDER_DETAILS_TIMEOUT_MS = 3_000;
+
+/** What Include Order Details adds to an order item. */
+export interface OrderDetailsFields extends IDataObject {
+	/** The order as `GET /v1/orders/{order_id}/` answers it, or null when the lookup failed. */
+	order_details: IDataObject | null;
+	/** Why the lookup failed, naming Truv's answer; absent when it succeeded. */
+	order_details_error?: string;
+}
+
+function isPlainObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function failed(reason: string): OrderDetailsFields {
+	return { order_details: null, order_details_error: `Could not get the order details: ${reason}` };
+}
+
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host not found',
+	ECONNRESET: 'connection reset',
+	EHOSTUNREACH: 'host unreachable',
+	CERT_HAS_EXPIRED: 'TLS certificate expired',
+};
+
+/** Why the request got no answer, from the error n8n's request helper threw. */
+function unansweredReason(error: unknown, baseUrl: string): string {
+	// n8n hands over a NodeApiError wrapping the network error, whose code is its httpCode.
+	const { cause, code, httpCode, message, messages } = error as {
+		cause?: { code?: string; message?: string };
+		code?: string;
+		httpCode?: string;
+		message?: string;
+		messages?: string[];
+	};
+	const errorCode = cause?.code ?? code ?? httpCode ?? '';
+	const details = [message, cause?.message, ...(messages ?? [])].filter(Boolean).join(' ');
+	if (
+		['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'].includes(errorCode) ||
+		/timeout|timed out|aborted|canceled/i.test(details)
+	) {
+		return `Truv did not answer within ${ORDER_DETAILS_TIMEOUT_MS / 1000} s`;
+	}
+	return `could not reach Truv at ${baseUrl} (${NETWORK_FAILURES[errorCode] ?? 'no answer'})`;
+}
+
+function describeRefusal(statusCode: number, body: unknown, orderId: string): string {
+	if (statusCode === 404) {
+		return `Truv answered 404 Not Found: it has no order ${orderId} in the environment of this credential's Access Secret`;
+	}
+	// Truv's error bodies are JSON; anything else (an HTML error page, say) is not worth quoting.
+	return isPlainObject(body)
+		? describeTruvError(statusCode, body)
+		: `Truv answered HTTP ${statusCode}`;
+}
+
+/**
+ * Looks up an accepted delivery's order in Truv, for Include Order Details. Never throws: the
+ * delivery has been claimed and must still start the workflow, so any failure becomes
+ * `order_details: null` with `order_details_error` saying why, and the workflow can branch on it
+ * (or look the order up again later with the Truv node).
+ *
+ * The keys come from the credential the signature check remembers, passed to
+ * httpRequestWithAuthentication as already decrypted, so that n8n applies the credential's own
+ * headers without reading the credential again: on n8n 2.41 a read costs an expression isolate of
+ * its own (~50-60 ms of CPU, ~95 ms of wall time), applying the headers ~1-2 ms of CPU in the
+ * isolate the webhook call already holds (`npx tsx bench/credentialCostBench.ts`). Setting the
+ * headers by hand would save those 1-2 ms but copy the credential's authentication here.
+ */
+export async function fetchOrderDetails(
+	context: IWebhookFunctions,
+	node: INode,
+	orderId: string,
+): Promise<OrderDetailsFields> {
+	let credentials: TruvCredentials;
+	try {
+		credentials = await rememberedTruvCredential(context, node);
+	} catch (error) {
+		return failed(`the Truv API credential could not be read (${(error as Error).message})`);
+	}
+	const baseUrl = truvBaseUrl(credentials);
+	const request: IHttpRequestOptions = {
+		method: 'GET',
+		url: `${baseUrl}/v1/orders/${encodeURIComponent(orderId)}/`,
+		json: true,
+		headers: { Accept: 'application/json' },
+		// The timeout only bounds the waits between bytes; the signal bounds the whole exchange.
+		timeout: ORDER_DETAILS_TIMEOUT_MS,
+		abortSignal: AbortSignal.timeout(ORDER_DETAILS_TIMEOUT_MS),
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+	};
+	const credential = node.credentials?.[TRUV_CREDENTIAL_TYPE];
+	let response: { statusCode: number; body: unknown };
+	try {
+		response = await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			TRUV_CREDENTIAL_TYPE,
+			request,
+			{
+				credentialsDecrypted: {
+					id: credential?.id ?? '',
+					name: credential?.name ?? '',
+					type: TRUV_CREDENTIAL_TYPE,
+					data: { ...credentials } as unknown as ICredentialDataDecryptedObject,
+				},
+			},
+		);
+	} catch (error) {
+		return failed(unansweredReason(error, baseUrl));
+	}
+	const { statusCode, body } = response;
+	if (statusCode >= 200 && statusCode < 300) {
+		if (isPlainObject(body)) return { order_details: body };
+		return failed(`Truv answered HTTP ${statusCode} with something that is not an order`);
+	}
+	// Keys Truv refuses may be remembered ones the user has since changed in the credential.
+	if (statusCode === 401 || statusCode === 403) forgetTruvCredential(node);
+	return failed(describeRefusal(statusCode, body, orderId));
+}

@@ -9,7 +9,13 @@ import { n8nRuntimes, type N8nVersion } from '../../dev/n8n/runtimes';
 import type { CreatedCredential, Execution, N8nInstance } from '../../dev/n8n/n8nInstance';
 import { waitFor } from '../../dev/n8n/wait';
 import type { TruvStandIn, TruvWebhook } from '../../dev/truv-stand-in/truvStandIn';
-import { standInCredentialData, TRUV_TRIGGER_NAME } from '../../dev/workflows/truvWorkflows';
+import {
+	standInCredentialData,
+	TRUV_TRIGGER_NAME,
+	TRUV_TRIGGER_TYPE,
+	TRUV_TRIGGER_VERSION,
+} from '../../dev/workflows/truvWorkflows';
+import { Truv } from '../../nodes/Truv/Truv.node';
 import { fixtureJson } from '../helpers/fixtures';
 
 export const minutes = (count: number): number => count * 60_000;
@@ -143,4 +149,19 @@ export async function createTestedStandInCredential(
 	});
 	expect(standIn.calls.filter((call) => call.status === 401).length).toBeGreaterThan(0);
 	return credential;
+}
+
+/** The node types the package installs, each at its version, ordered by type. */
+export const PACKAGE_NODE_TYPES: Array<{ type: string; latestVersion: number }> = [
+	{ type: 'n8n-nodes-truv.truv', latestVersion: new Truv().description.version as number },
+	{ type: TRUV_TRIGGER_TYPE, latestVersion: TRUV_TRIGGER_VERSION },
+];
+
+/** The `{type, latestVersion}` of a listed package's nodes, ordered by type, to compare with PACKAGE_NODE_TYPES. */
+export function installedNodeTypes(listed: {
+	installedNodes: Array<{ type: string; latestVersion: number }>;
+}): Array<{ type: string; latestVersion: number }> {
+	return listed.installedNodes
+		.map(({ type, latestVersion }) => ({ type, latestVersion }))
+		.sort((a, b) => a.type.localeCompare(b.type));
 }

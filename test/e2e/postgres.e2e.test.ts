@@ -27,9 +27,11 @@ import {
 	createTestedStandInCredential,
 	e2eVersions,
 	freshEvent,
+	installedNodeTypes,
 	minutes,
 	ORDER_FIXTURES,
 	OUTPUT_INDEX,
+	PACKAGE_NODE_TYPES,
 	triggerOutput,
 	truvWebhooks,
 	usePackedRepository,
@@ -76,9 +78,17 @@ async function variantTarball(tarball: string, name: string, nodeVersion: number
 		`displayName: '${TRIGGER_DISPLAY_NAME}',`,
 		`displayName: '${TRIGGER_DISPLAY_NAME} ${nodeVersion}',`,
 	);
+	// Only the trigger: the package's other nodes would collide on their display names too.
 	const manifestFile = join(folder, 'package', 'package.json');
-	const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { name: string };
-	await writeFile(manifestFile, JSON.stringify({ ...manifest, name }, null, 2));
+	const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as {
+		name: string;
+		n8n: { nodes: string[] };
+	};
+	const nodes = manifest.n8n.nodes.filter((node) => node.endsWith('TruvOrderTrigger.node.js'));
+	await writeFile(
+		manifestFile,
+		JSON.stringify({ ...manifest, name, n8n: { ...manifest.n8n, nodes } }, null, 2),
+	);
 	// The codex names the node type, which n8n derives from the package name.
 	await replaceOnce(join(folder, CODEX_FILE), `"${manifest.name}.`, `"${name}.`);
 
@@ -188,22 +198,22 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 				`GET /${name}/-/${name}-${packageVersion}.tgz`,
 			]),
 		);
-		expect(await n8n.communityPackages()).toEqual([
-			expect.objectContaining({
-				packageName: name,
-				installedVersion: packageVersion,
-				installedNodes: [expect.objectContaining({ type: TRUV_TRIGGER_TYPE, latestVersion: 2 })],
-			}),
+		const listed = await n8n.communityPackages();
+		expect(listed).toEqual([
+			expect.objectContaining({ packageName: name, installedVersion: packageVersion }),
 		]);
+		expect(installedNodeTypes(listed[0])).toEqual(PACKAGE_NODE_TYPES);
 		expect((await n8n.nodeTypes()).get(TRUV_TRIGGER_TYPE)).toEqual([2]);
 		expect(await n8n.credentialTypes()).toContain('truvApi');
 
 		expect(await rows('SELECT "packageName", "installedVersion" FROM installed_packages')).toEqual([
 			`${name}|${packageVersion}`,
 		]);
-		expect(await rows('SELECT type, "latestVersion", package FROM installed_nodes')).toEqual([
-			`${TRUV_TRIGGER_TYPE}|2|${name}`,
-		]);
+		expect(
+			await rows('SELECT type, "latestVersion", package FROM installed_nodes ORDER BY type'),
+		).toEqual(
+			PACKAGE_NODE_TYPES.map(({ type, latestVersion }) => `${type}|${latestVersion}|${name}`),
+		);
 		// The column that makes the node version matter: 2.41 migrated it to double precision.
 		expect(
 			await rows(
@@ -400,9 +410,11 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 				).toEqual([]);
 			}
 			// The real package is untouched either way.
-			expect(await rows('SELECT type, "latestVersion" FROM installed_nodes')).toEqual([
-				`${TRUV_TRIGGER_TYPE}|2`,
-			]);
+			expect(
+				await rows(
+					`SELECT type, "latestVersion" FROM installed_nodes WHERE package = ${sqlText(packageJson.name)} ORDER BY type`,
+				),
+			).toEqual(PACKAGE_NODE_TYPES.map(({ type, latestVersion }) => `${type}|${latestVersion}`));
 		} finally {
 			await rm(dirname(variant), { recursive: true, force: true });
 		}

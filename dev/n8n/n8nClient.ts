@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { HttpError, request, type HttpResponse } from './http';
 import { HARNESS_BROWSER_ID } from './n8nProcess';
-import { n8nRuntimes, type N8nVersion } from './runtimes';
+import { n8nRuntimeSpec, type AnyN8nVersion } from './runtimes';
 import { waitFor, type WaitOptions } from './wait';
 
 export interface Owner {
@@ -157,7 +157,7 @@ const workflowCreateKeys = ['name', 'nodes', 'connections', 'settings', 'staticD
  * for a restarted instance signs in as the same owner.
  */
 export function createN8nClient(
-	version: N8nVersion,
+	version: AnyN8nVersion,
 	baseUrl: string,
 	userFolder: string,
 ): N8nClient {
@@ -237,7 +237,7 @@ export function createN8nClient(
 		return all;
 	};
 
-	const [publishRoute, unpublishRoute] = n8nRuntimes[version].publishRoutes;
+	const [publishRoute, unpublishRoute] = n8nRuntimeSpec(version).publishRoutes;
 
 	return {
 		get owner() {

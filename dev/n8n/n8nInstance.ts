@@ -15,7 +15,7 @@ import {
 } from './packageRegistry';
 import { getFreePorts } from './ports';
 import type { PostgresServer } from './postgresServer';
-import { provisionN8n, type N8nRuntime, type N8nVersion } from './runtimes';
+import { provisionN8n, type N8nRuntime, type AnyN8nVersion } from './runtimes';
 import { waitFor, type WaitOptions } from './wait';
 
 export type {
@@ -32,7 +32,7 @@ export type {
 } from './n8nClient';
 
 export interface StartN8nOptions {
-	version: N8nVersion;
+	version: AnyN8nVersion;
 	/** Reused as is when given (a previous instance's data survives); a new temp folder otherwise. */
 	userFolder?: string;
 	/**
@@ -53,7 +53,7 @@ export interface StartN8nOptions {
 }
 
 export interface N8nInstance extends N8nClient {
-	version: N8nVersion;
+	version: AnyN8nVersion;
 	runtime: N8nRuntime;
 	userFolder: string;
 	port: number;

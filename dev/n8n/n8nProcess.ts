@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 
 import { request } from './http';
 import { terminateProcessGroup, trackProcessGroup } from './processGroups';
-import { n8nRuntimes, type N8nRuntime } from './runtimes';
+import { n8nRuntimeSpec, type N8nRuntime } from './runtimes';
 import { sleep } from './wait';
 
 /** n8n binds its auth cookie to this browser id; every harness request sends it. */
@@ -46,7 +46,7 @@ function isInheritedN8nSetting(name: string): boolean {
 
 export function n8nEnvironment(options: N8nProcessOptions): NodeJS.ProcessEnv {
 	const { runtime, userFolder, port, brokerPort } = options;
-	const spec = n8nRuntimes[runtime.version];
+	const spec = n8nRuntimeSpec(runtime.version);
 	const env: NodeJS.ProcessEnv = {};
 	for (const [name, value] of Object.entries(runtime.env)) {
 		if (!isInheritedN8nSetting(name)) env[name] = value;

@@ -45,6 +45,38 @@ export const n8nRuntimes = {
 
 export type N8nVersion = keyof typeof n8nRuntimes;
 
+/**
+ * n8n runtimes that run only when asked for by version (`provision-n8n 1.123.81`, `startN8n`,
+ * E2E_N8N_VERSIONS), never in the default matrix: 1.123 is the last 1.x line, for investigating
+ * reports from 1.x instances. Same fields as `n8nRuntimes`; 1.x has 2.8's public API routes and
+ * webhook variable, and builds only on Node 24 (its isolated-vm does not compile on Node 20).
+ */
+export const experimentalN8nRuntimes = {
+	'1.123.81': {
+		lockDir: 'n8n-1.123.x',
+		node: 'node-24',
+		publishRoutes: ['activate', 'deactivate'],
+		webhookUrlVariable: 'WEBHOOK_URL',
+		disabledModules: undefined,
+	},
+} as const;
+
+export type ExperimentalN8nVersion = keyof typeof experimentalN8nRuntimes;
+
+/** Every runtime the harness can start: the tested matrix and the experimental ones. */
+export type AnyN8nVersion = N8nVersion | ExperimentalN8nVersion;
+
+/** What differs for `version`, from either table. */
+export function n8nRuntimeSpec(version: AnyN8nVersion) {
+	return version in n8nRuntimes
+		? n8nRuntimes[version as N8nVersion]
+		: experimentalN8nRuntimes[version as ExperimentalN8nVersion];
+}
+
+function isKnownVersion(version: string): version is AnyN8nVersion {
+	return version in n8nRuntimes || version in experimentalN8nRuntimes;
+}
+
 export const defaultN8nVersion: N8nVersion = '2.41.1';
 
 export interface NodeRuntime {
@@ -54,7 +86,7 @@ export interface NodeRuntime {
 }
 
 export interface N8nRuntime {
-	version: N8nVersion;
+	version: AnyN8nVersion;
 	/** The install folder; n8n itself is in `node_modules/n8n`. */
 	dir: string;
 	n8nBin: string;
@@ -266,14 +298,16 @@ function nativeModulesOf(node: NodeRuntime): NativeModules {
  * env runs the right node first on PATH.
  */
 export async function provisionN8n(version: string = defaultN8nVersion): Promise<N8nRuntime> {
-	if (!(version in n8nRuntimes)) {
-		throw new Error(`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)}`);
+	if (!isKnownVersion(version)) {
+		throw new Error(
+			`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)} (experimental: ${Object.keys(experimentalN8nRuntimes)})`,
+		);
 	}
-	const spec = n8nRuntimes[version as N8nVersion];
+	const spec = n8nRuntimeSpec(version);
 	const node = await provisionNode(spec.node);
 	const dir = await provisionLockDir(spec.lockDir, node.env, nativeModulesOf(node));
 	return {
-		version: version as N8nVersion,
+		version,
 		dir,
 		n8nBin: join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
 		nodeBin: node.nodeBin,

@@ -219,7 +219,8 @@ async function installLockDir(
 	rmSync(staging, { recursive: true, force: true });
 	mkdirSync(staging, { recursive: true });
 	cpSync(join(runtimesDir, lockDir), staging, { recursive: true });
-	log(`installing ${lockDir} into ${target} (first run only; n8n takes about 4 minutes)`);
+	const expected = lockDir.startsWith('n8n-') ? '; about 7 minutes on a fresh machine' : '';
+	log(`installing ${lockDir} into ${target} (first run only${expected})`);
 	const started = Date.now();
 	// One transitive package's install script downloads from the internet; native modules that n8n
 	// needs are rebuilt from source afterwards instead.

@@ -3,7 +3,9 @@
 // Makes Truv deliver a signed sample event to the workflows `npm start` runs: through the local
 // stand-in (which sends it to every webhook subscribed to the event, as Truv does), or, with Truv's
 // real API, signed here with TRUV_ACCESS_SECRET and posted to each active example. Each send gets
-// a fresh webhook_id unless --replay resends the sample's own (the trigger then skips it).
+// a fresh webhook_id unless --replay resends the sample's own (the trigger then skips it). With the
+// stand-in, an order sample is pointed at the sample order `npm start` seeded (same order number):
+// its order_id and employer_id become that order's, so Truv: Get Order finds the applicant.
 import { createHmac } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import { parseArgs } from 'util';
@@ -12,6 +14,32 @@ import { fixtureNames, readTruvFixture } from '../dev/truv-stand-in/webhookBody'
 import { devStateFile, type DevState } from './lib/devState';
 
 const samples = fixtureNames();
+
+interface StandInOrder {
+	id: string;
+	order_number: string | null;
+	first_name: string;
+	last_name: string;
+	employers: Array<{ id: string; company_name: string | null }>;
+}
+
+/** Points an order sample at the stand-in's order with its order number, when there is one. */
+async function pointAtSampleOrder(standInUrl: string, payload: Record<string, unknown>) {
+	if (payload.order_id === undefined || payload.order_number === undefined) return;
+	const response = await fetch(`${standInUrl}/_stand-in/orders`);
+	if (!response.ok) throw new Error(`The stand-in did not list its orders: ${response.status}`);
+	const orders = (await response.json()) as StandInOrder[];
+	const order = orders.find((candidate) => candidate.order_number === payload.order_number);
+	if (!order) return;
+	payload.order_id = order.id;
+	// order-created names no employer yet (null); the other order events name one.
+	const employer = payload.employer_id === null ? undefined : order.employers[0];
+	if (employer) payload.employer_id = employer.id;
+	const at = employer ? ` at ${employer.company_name}` : '';
+	process.stdout.write(
+		`For the sample order ${order.order_number} (id ${order.id}): ${order.first_name} ${order.last_name}${at}\n`,
+	);
+}
 
 async function main(): Promise<void> {
 	const { values, positionals } = parseArgs({
@@ -33,6 +61,7 @@ async function main(): Promise<void> {
 			.update(sample)
 			.digest('hex')
 			.slice(0, 32);
+	if (state.mode === 'stand-in') await pointAtSampleOrder(String(state.standInUrl), payload);
 	const body = JSON.stringify(payload, null, 2);
 
 	if (state.mode === 'stand-in') {

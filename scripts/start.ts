@@ -1,6 +1,7 @@
 // npm start: a real n8n with this package installed as a community package, the example workflows
-// imported and active, a local Truv API stand-in (or Truv's real API), a mail catcher and an HTTP
-// sink. Ctrl-C stops everything it started.
+// imported and active, a local Truv API stand-in (or Truv's real API) holding a sample order, a mail
+// catcher, an HTTP sink and a Slack catcher (n8n's Slack node reaches https://slack.com through the
+// harness's proxy, which answers it locally). Ctrl-C stops everything it started.
 //
 //   npm start -- [--n8n 2.41.1|2.8.4] [--port 5678] [--keep]
 //
@@ -14,10 +15,23 @@ import { parseArgs } from 'util';
 
 import { startHttpSink } from '../dev/n8n/httpSink';
 import { startN8n, type N8nInstance } from '../dev/n8n/n8nInstance';
+import { startPackageRegistry } from '../dev/n8n/packageRegistry';
 import { startSmtpSink } from '../dev/n8n/smtpSink';
 import { sleep } from '../dev/n8n/wait';
-import { exampleFiles, exampleWorkflow, triggerWebhookId } from '../dev/workflows/truvWorkflows';
-import { startTruvStandIn, type TruvStandIn } from '../dev/truv-stand-in/truvStandIn';
+import {
+	exampleFiles,
+	exampleWorkflow,
+	hasTruvTrigger,
+	slackApiResponder,
+	slackMessages,
+	triggerWebhookId,
+} from '../dev/workflows/truvWorkflows';
+import {
+	readTruvFixture,
+	startTruvStandIn,
+	type TruvOrder,
+	type TruvStandIn,
+} from '../dev/truv-stand-in/truvStandIn';
 import { packRepository } from '../dev/n8n/communityPackage';
 import {
 	cacheRoot,
@@ -29,7 +43,8 @@ import {
 import { devStateFile, type DevState } from './lib/devState';
 
 const repositoryRoot = join(__dirname, '..');
-// Each reaches an example: a refresh failure (email), a completed order (HTTP), an expired one (filtered out).
+// Each reaches an example: a refresh failure (email and Slack), a completed order (HTTP), an expired
+// one (filtered out).
 const SAMPLE_EVENTS = [
 	'order-refresh-failed',
 	'order-status-updated-completed',
@@ -38,6 +53,27 @@ const SAMPLE_EVENTS = [
 
 function say(message: string): void {
 	process.stdout.write(`${message}\n`);
+}
+
+/**
+ * The order Truv's samples are about, "created in Truv's dashboard", so that Truv: Get Order finds
+ * a name and an employer for them: it has the samples' order number, which send-event matches to
+ * point a sample at this order's id and employer.
+ */
+function seedSampleOrder(standIn: TruvStandIn): TruvOrder {
+	const sample = JSON.parse(readTruvFixture('order-refresh-failed').toString('utf8')) as {
+		order_number: string;
+	};
+	const order = standIn.addOrder({
+		order_number: sample.order_number,
+		products: ['income'],
+		first_name: 'Jane',
+		last_name: 'Doe',
+		email: 'jane.doe@example.com',
+		employers: [{ company_name: 'Acme Corporation' }],
+	});
+	// Connected and completed, as an order whose refresh can fail is.
+	return standIn.setSuborderStatus(order.id, 'completed');
 }
 
 async function main(): Promise<void> {
@@ -79,8 +115,11 @@ async function main(): Promise<void> {
 	const standIn: TruvStandIn | undefined = realTruv
 		? undefined
 		: await startTruvStandIn({ port: port + 1000, delivery: { retryDelayMs: 5_000 } });
+	const sampleOrder = standIn && seedSampleOrder(standIn);
 	const smtpSink = await startSmtpSink();
 	const httpSink = await startHttpSink();
+	const slackSink = await startHttpSink(slackApiResponder);
+	const registry = await startPackageRegistry({ interceptedHosts: { 'slack.com': slackSink.url } });
 
 	say(`[4/4] Starting n8n ${version} with the package installed …`);
 	const n8n = await startN8n({
@@ -88,6 +127,7 @@ async function main(): Promise<void> {
 		userFolder,
 		port,
 		tarballs: [tarball],
+		registry,
 		env: publicUrl ? { WEBHOOK_URL: publicUrl, N8N_WEBHOOK_URL: publicUrl } : {},
 	});
 	await rm(dirname(tarball), { recursive: true, force: true });
@@ -113,19 +153,24 @@ async function main(): Promise<void> {
 			user: 'n8n',
 			password: 'local',
 		});
+		// Any token will do: the Slack catcher answers for slack.com whatever it is.
+		const slack = await n8n.createCredential('slackApi', 'Local Slack catcher', {
+			accessToken: 'xoxb-local-slack-catcher',
+		});
 		for (const file of exampleFiles) {
 			const workflow = exampleWorkflow(file, {
 				credentials: {
 					truvApi: { id: truv.id, name: truv.name },
 					smtp: { id: smtp.id, name: smtp.name },
+					slackApi: { id: slack.id, name: slack.name },
 				},
 				parameters: { 'Notify CRM': { url: `${httpSink.url}/crm/order-completed` } },
 			});
 			const created = await n8n.createWorkflow(workflow);
-			const webhookPath = `${triggerWebhookId(workflow)}/webhook`;
-			// The Slack example needs a Slack workspace: imported, left inactive.
-			if (file.includes('slack')) continue;
 			await n8n.activateWorkflow(created.id);
+			// The hourly webhook check runs on its schedule: no URL to wait for.
+			if (!hasTruvTrigger(workflow)) continue;
+			const webhookPath = `${triggerWebhookId(workflow)}/webhook`;
 			await n8n.waitForWebhook(webhookPath);
 			webhookUrls[workflow.name] = n8n.webhookUrl(webhookPath);
 		}
@@ -138,7 +183,7 @@ async function main(): Promise<void> {
 		webhookUrls,
 	};
 	writeFileSync(devStateFile, JSON.stringify(state, null, 2));
-	printWelcome(n8n, standIn, state, smtpSink.port, httpSink.url);
+	printWelcome(n8n, standIn, sampleOrder, state, smtpSink.port, httpSink.url);
 
 	let stopping = false;
 	const stop = (): void => {
@@ -147,7 +192,9 @@ async function main(): Promise<void> {
 		say('\nStopping n8n and the local services …');
 		void (async () => {
 			await n8n.stop();
-			await Promise.all([standIn?.close(), smtpSink.close(), httpSink.close()]);
+			// Passed to startN8n, so not stopped with n8n.
+			await registry.stop();
+			await Promise.all([standIn?.close(), smtpSink.close(), httpSink.close(), slackSink.close()]);
 			rmSync(devStateFile, { force: true });
 			process.exit(0);
 		})();
@@ -158,6 +205,7 @@ async function main(): Promise<void> {
 	// Show what the workflows send, as it arrives.
 	let mails = 0;
 	let requests = 0;
+	let slackPosts = 0;
 	while (!stopping) {
 		if (!n8n.isRunning()) {
 			process.stderr.write(`n8n exited unexpectedly:\n${n8n.logTail(40)}\n`);
@@ -171,6 +219,16 @@ async function main(): Promise<void> {
 			say(`  →  HTTP ${request.method} ${request.path}: ${JSON.stringify(request.json)}`);
 		}
 		requests = httpSink.requests.length;
+		const posted = slackMessages(slackSink);
+		for (const message of posted.slice(slackPosts)) {
+			const [first, ...rest] = message.text.split('\n');
+			say(
+				[`  #  Slack ${message.channel}: ${first}`, ...rest.map((line) => `       ${line}`)].join(
+					'\n',
+				),
+			);
+		}
+		slackPosts = posted.length;
 		await sleep(500);
 	}
 }
@@ -178,6 +236,7 @@ async function main(): Promise<void> {
 function printWelcome(
 	n8n: N8nInstance,
 	standIn: TruvStandIn | undefined,
+	sampleOrder: TruvOrder | undefined,
 	state: DevState,
 	smtpPort: number,
 	httpSinkUrl: string,
@@ -192,12 +251,29 @@ function printWelcome(
 				: "  Truv API      Truv's real API (TRUV_CLIENT_ID / TRUV_ACCESS_SECRET)",
 			`  email         caught locally (SMTP 127.0.0.1:${smtpPort}), printed below`,
 			`  HTTP requests caught at ${httpSinkUrl}, printed below`,
+			'  Slack         caught locally (n8n reaches https://slack.com through a local proxy), printed below',
+			...(sampleOrder
+				? [
+						`  sample order  ${sampleOrder.first_name} ${sampleOrder.last_name}, order ${sampleOrder.order_number} (id ${sampleOrder.id}), at ${sampleOrder.employers[0].company_name}`,
+					]
+				: [
+						"  sample order  none: the samples' orders are not in your Truv account, so Truv: Get Order finds none (the alerts say so, the CRM workflow fails)",
+					]),
 			'',
 			'Active workflows:',
 			...Object.entries(state.webhookUrls).map(([name, url]) => `  ${name}\n    ${url}`),
+			'  Truv webhooks: hourly check → Slack (every hour; Execute workflow in the editor runs it now)',
 			'',
 			'Send Truv a sample event (signed, with a fresh webhook_id) from another terminal:',
 			...SAMPLE_EVENTS.map((event) => `  npm run send-event -- ${event}`),
+			...(standIn
+				? [
+						'',
+						'Make Truv disable a webhook, as it does after failed deliveries, then run the hourly check:',
+						`  curl ${standIn.url}/_stand-in/webhooks   (pick an id)`,
+						`  curl -X POST ${standIn.url}/_stand-in/webhooks/<id>/disable`,
+					]
+				: []),
 			'',
 			'Ctrl-C stops everything.',
 			'',

@@ -1,34 +1,54 @@
 // Where n8n's Community Nodes installer finds packages in the harness: a local npm registry that
 // stands in for registry.npmjs.org behind an HTTPS proxy (see registryProxy.ts for why), with the
-// packages under test published to it.
+// packages under test published to it. The same proxy can answer for other HTTPS hosts n8n's nodes
+// call, from local servers: `interceptedHosts`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { readTarballPackageJson } from './communityPackage';
 import { startNpmRegistry, type NpmRegistry } from './npmRegistry';
-import { startRegistryProxy, type RegistryProxy } from './registryProxy';
+import { startRegistryProxy, type InterceptedHosts, type RegistryProxy } from './registryProxy';
+
+export type { InterceptedHosts } from './registryProxy';
 
 export interface PublishedPackage {
 	name: string;
 	version: string;
 }
 
+export interface PackageRegistryOptions {
+	/**
+	 * HTTPS hosts besides the registry that n8n reaches through the proxy, each answered by a
+	 * local HTTP server: `{ 'slack.com': slackSink.url }` lands the Slack node's
+	 * `POST https://slack.com/api/chat.postMessage` in that sink as `POST /api/chat.postMessage`.
+	 * Hosts not named (nor the registry) stay refused. Pass the registry to startN8n's `registry`
+	 * and stop it yourself after n8n.
+	 */
+	interceptedHosts?: InterceptedHosts;
+}
+
 export interface PackageRegistry {
 	/** Publishes a packed package unless the registry already has that version. */
 	publish(tarballPath: string): Promise<PublishedPackage>;
-	/** What n8n needs to install from the registry as if from npmjs.org. */
+	/** What n8n needs to install from the registry as if from npmjs.org (and reach the hosts). */
 	n8nEnvironment(): Record<string, string>;
 	/** `METHOD path` of every request the registry answered through the proxy, oldest first. */
 	readonly requests: string[];
+	/** `METHOD path` of every request the proxy answered for an intercepted `host`, oldest first. */
+	requestsTo(host: string): string[];
+	/** `host:port` of every tunnel the proxy refused: hosts neither the registry nor intercepted. */
+	readonly refusedHosts: string[];
 	stop(): Promise<void>;
 }
 
-export async function startPackageRegistry(): Promise<PackageRegistry> {
+export async function startPackageRegistry(
+	options: PackageRegistryOptions = {},
+): Promise<PackageRegistry> {
 	const registry: NpmRegistry = await startNpmRegistry();
 	let proxy: RegistryProxy;
 	try {
-		proxy = await startRegistryProxy(registry.url);
+		proxy = await startRegistryProxy(registry.url, options.interceptedHosts);
 	} catch (error) {
 		await registry.stop();
 		throw error;
@@ -45,6 +65,10 @@ export async function startPackageRegistry(): Promise<PackageRegistry> {
 		n8nEnvironment: () => ({ ...proxy.environment(), npm_config_cache: npmCache }),
 		get requests() {
 			return proxy.registryRequests;
+		},
+		requestsTo: (host) => proxy.requestsTo(host),
+		get refusedHosts() {
+			return proxy.refusedHosts;
 		},
 		async stop() {
 			await proxy.stop();

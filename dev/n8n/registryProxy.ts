@@ -1,13 +1,16 @@
 // An HTTPS proxy on loopback that answers for the public npm registry from a local one, so that n8n
-// installs community packages from its *default* registry setting, as most admins run it.
+// installs community packages from its *default* registry setting, as most admins run it; and, when
+// asked, for other fixed HTTPS hosts that n8n's own nodes call (the Slack node always posts to
+// https://slack.com/api/…), each from a local HTTP server such as an HTTP sink.
 //
 // Why not N8N_COMMUNITY_PACKAGES_REGISTRY: n8n 2.x refuses any registry other than
 // https://registry.npmjs.org unless its licence has the custom-registry feature
 // (CommunityPackagesService.getNpmRegistry throws FeatureNotLicensedError), and an unlicensed
 // instance is what users of a community package have. n8n's own HTTP client and the npm it runs both
-// honour HTTPS_PROXY, so the proxy sees every registry call; a CA made for the run is trusted through
-// NODE_EXTRA_CA_CERTS and npm's cafile. Every other host is refused, so nothing leaves the machine
-// (n8n's package-status check against its own API then falls back to "allowed", as it does offline).
+// honour HTTPS_PROXY, so the proxy sees every call to an HTTPS host; a CA made for the run signs one
+// certificate naming every intercepted host and is trusted through NODE_EXTRA_CA_CERTS and npm's
+// cafile. Every other host is refused, so nothing leaves the machine (n8n's package-status check
+// against its own API then falls back to "allowed", as it does offline).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
@@ -21,22 +24,50 @@ const run = promisify(execFile);
 
 export const PUBLIC_REGISTRY_HOST = 'registry.npmjs.org';
 
+/**
+ * Host name (port 443) → base URL of the local HTTP server that answers for it, e.g.
+ * `{ 'slack.com': 'http://127.0.0.1:41234' }`. A path in the base URL is put before each
+ * request's path, so one server can answer for several hosts under prefixes of its own.
+ */
+export type InterceptedHosts = Record<string, string>;
+
 export interface RegistryProxy {
 	/** `http://127.0.0.1:<port>`, for HTTPS_PROXY. */
 	url: string;
-	/** PEM file of the CA that signed the proxy's certificate for the public registry's host. */
+	/** PEM file of the CA that signed the proxy's certificate for the intercepted hosts. */
 	caFile: string;
-	/** What a process needs to reach the registry through the proxy (and everything else directly). */
+	/** What a process needs to reach the intercepted hosts through the proxy (the rest directly). */
 	environment(): Record<string, string>;
 	/** `METHOD path` of every request answered from the local registry, oldest first. */
 	readonly registryRequests: string[];
-	/** `host:port` of every CONNECT the proxy refused (hosts other than the registry). */
+	/** `METHOD path` of every request answered for `host`, oldest first ([] for other hosts). */
+	requestsTo(host: string): string[];
+	/** `host:port` of every CONNECT the proxy refused (hosts it does not intercept). */
 	readonly refusedHosts: string[];
 	stop(): Promise<void>;
 }
 
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** Lower-cased host names with their parsed targets; refuses what the proxy could not serve. */
+function parseTargets(hosts: InterceptedHosts): Map<string, URL> {
+	const targets = new Map<string, URL>();
+	for (const [name, base] of Object.entries(hosts)) {
+		const host = name.toLowerCase();
+		if (!HOST_NAME.test(host)) throw new Error(`not a host name to intercept: ${name}`);
+		if (targets.has(host)) throw new Error(`${host} is intercepted twice`);
+		const target = new URL(base);
+		// The proxy terminates TLS and forwards in plain HTTP, to a server on this machine.
+		if (target.protocol !== 'http:') throw new Error(`${host} must map to an http:// URL: ${base}`);
+		targets.set(host, target);
+	}
+	return targets;
+}
+
+/** A CA and one certificate it signed with every host in `hosts` as a subject alternative name. */
 async function makeCertificates(
 	folder: string,
+	hosts: string[],
 ): Promise<{ caFile: string; key: Buffer; cert: Buffer }> {
 	const file = (name: string) => join(folder, name);
 	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -61,37 +92,38 @@ async function makeCertificates(
 		'req',
 		...ec,
 		'-keyout',
-		file('registry.key'),
+		file('hosts.key'),
 		'-out',
-		file('registry.csr'),
+		file('hosts.csr'),
 		'-subj',
-		`/CN=${PUBLIC_REGISTRY_HOST}`,
+		`/CN=${hosts[0]}`,
 	]);
+	const names = hosts.map((host) => `DNS:${host}`).join(',');
 	await writeFile(
-		file('registry.ext'),
-		`subjectAltName=DNS:${PUBLIC_REGISTRY_HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+		file('hosts.ext'),
+		`subjectAltName=${names}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
 	);
 	await run('openssl', [
 		'x509',
 		'-req',
 		'-in',
-		file('registry.csr'),
+		file('hosts.csr'),
 		'-CA',
 		file('ca.pem'),
 		'-CAkey',
 		file('ca.key'),
 		'-CAcreateserial',
 		'-out',
-		file('registry.pem'),
+		file('hosts.pem'),
 		'-days',
 		'7',
 		'-extfile',
-		file('registry.ext'),
+		file('hosts.ext'),
 	]);
 	return {
 		caFile: file('ca.pem'),
-		key: await readFile(file('registry.key')),
-		cert: await readFile(file('registry.pem')),
+		key: await readFile(file('hosts.key')),
+		cert: await readFile(file('hosts.pem')),
 	};
 }
 
@@ -106,58 +138,78 @@ async function listen(server: Server): Promise<number> {
 	});
 }
 
-/** Starts the proxy in front of `registryUrl` (the local registry, e.g. `http://127.0.0.1:4873/`). */
-export async function startRegistryProxy(registryUrl: string): Promise<RegistryProxy> {
+/**
+ * Starts the proxy in front of `registryUrl` (the local registry, e.g. `http://127.0.0.1:4873/`),
+ * also answering for each of `interceptedHosts`.
+ */
+export async function startRegistryProxy(
+	registryUrl: string,
+	interceptedHosts: InterceptedHosts = {},
+): Promise<RegistryProxy> {
+	if (Object.keys(interceptedHosts).some((host) => host.toLowerCase() === PUBLIC_REGISTRY_HOST)) {
+		throw new Error(`${PUBLIC_REGISTRY_HOST} is always answered from the local registry`);
+	}
+	const targets = parseTargets({ [PUBLIC_REGISTRY_HOST]: registryUrl, ...interceptedHosts });
 	const folder = await mkdtemp(join(tmpdir(), 'n8n-registry-proxy-'));
-	const { caFile, key, cert } = await makeCertificates(folder);
-	const target = new URL(registryUrl);
-	const registryRequests: string[] = [];
+	const { caFile, key, cert } = await makeCertificates(folder, [...targets.keys()]);
+	const requests = new Map<string, string[]>([...targets.keys()].map((host) => [host, []]));
 	const refusedHosts: string[] = [];
 	const sockets = new Set<Socket>();
 
-	// Requests arrive decrypted, as for registry.npmjs.org; the Host header is kept so that the
-	// local registry writes tarball URLs on the public host, which come back through the proxy.
-	const registryFacade = createHttpsServer({ key, cert }, (incoming, outgoing) => {
-		registryRequests.push(`${incoming.method} ${incoming.url}`);
-		const forwarded = httpRequest(
-			{
-				host: target.hostname,
-				port: target.port,
-				method: incoming.method,
-				path: incoming.url,
-				headers: { ...incoming.headers, 'x-forwarded-proto': 'https' },
-				agent: false,
-			},
-			(answer) => {
-				outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-				answer.pipe(outgoing);
-			},
-		);
-		forwarded.on('error', (error) => {
-			outgoing.writeHead(502, { 'content-type': 'text/plain' });
-			outgoing.end(`local registry unreachable: ${error.message}`);
-		});
-		incoming.pipe(forwarded);
-	});
+	// One TLS facade per host, all with the same certificate: a tunnel is handed to the facade of
+	// the host it was opened for, so the CONNECT target (not a Host header) decides where it goes.
+	// Requests arrive decrypted; the Host header is kept so that the local registry writes tarball
+	// URLs on the public host, which come back through the proxy.
+	const facades = new Map(
+		[...targets].map(([host, target]) => {
+			const basePath = target.pathname.replace(/\/+$/, '');
+			const facade = createHttpsServer({ key, cert }, (incoming, outgoing) => {
+				requests.get(host)!.push(`${incoming.method} ${incoming.url}`);
+				const forwarded = httpRequest(
+					{
+						host: target.hostname,
+						port: target.port,
+						method: incoming.method,
+						path: `${basePath}${incoming.url ?? '/'}`,
+						headers: { ...incoming.headers, 'x-forwarded-proto': 'https' },
+						agent: false,
+					},
+					(answer) => {
+						outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+						answer.pipe(outgoing);
+					},
+				);
+				forwarded.on('error', (error) => {
+					outgoing.writeHead(502, { 'content-type': 'text/plain' });
+					outgoing.end(`local server for ${host} unreachable: ${error.message}`);
+				});
+				incoming.pipe(forwarded);
+			});
+			return [host, facade] as const;
+		}),
+	);
 
 	const proxy = createHttpServer((_incoming, outgoing) => {
 		outgoing.writeHead(403, { 'content-type': 'text/plain' });
-		outgoing.end('This proxy only tunnels to the npm registry.');
+		outgoing.end('This proxy only tunnels to the hosts it answers for.');
 	});
 	proxy.on('connection', (socket: Socket) => {
 		sockets.add(socket);
 		socket.once('close', () => sockets.delete(socket));
 	});
 	proxy.on('connect', (incoming, socket: Socket, head: Buffer) => {
-		const [host, port = '443'] = (incoming.url ?? '').split(':');
-		if (host !== PUBLIC_REGISTRY_HOST || port !== '443') {
+		const [host = '', port = '443'] = (incoming.url ?? '').toLowerCase().split(':');
+		const facade = port === '443' ? facades.get(host) : undefined;
+		if (facade === undefined) {
 			refusedHosts.push(`${host}:${port}`);
 			socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
 			return;
 		}
+		// A client hanging up mid-tunnel must not take the test process down with it.
+		socket.on('error', () => socket.destroy());
 		socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
 		if (head.length > 0) socket.unshift(head);
-		registryFacade.emit('connection', socket);
+		facade.emit('connection', socket);
 	});
 
 	const port = await listen(proxy);
@@ -165,7 +217,8 @@ export async function startRegistryProxy(registryUrl: string): Promise<RegistryP
 	return {
 		url,
 		caFile,
-		registryRequests,
+		registryRequests: requests.get(PUBLIC_REGISTRY_HOST)!,
+		requestsTo: (host) => requests.get(host.toLowerCase()) ?? [],
 		refusedHosts,
 		environment: () => ({
 			HTTPS_PROXY: url,
@@ -179,7 +232,7 @@ export async function startRegistryProxy(registryUrl: string): Promise<RegistryP
 		async stop() {
 			for (const socket of sockets) socket.destroy();
 			await new Promise<void>((resolve) => proxy.close(() => resolve()));
-			registryFacade.close();
+			for (const facade of facades.values()) facade.close();
 			await rm(folder, { recursive: true, force: true });
 		},
 	};

@@ -1,15 +1,20 @@
 // Workflows the end-to-end tests (and `npm start`) run: the shipped examples, wired to local
-// credentials and sinks, and a routing workflow that sends each output to its own sink path.
+// credentials and sinks, and a routing workflow that sends each output to its own sink path; and
+// a Slack API stand-in for an HTTP sink, for the examples that post to Slack.
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
+import { Truv } from '../../nodes/Truv/Truv.node.ts';
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
+import type { HttpSink, SinkResponder } from '../n8n/httpSink';
 import type { WorkflowJson } from '../n8n/n8nInstance';
 import type { TruvStandIn } from '../truv-stand-in/truvStandIn';
 
 export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';
 export const TRUV_TRIGGER_VERSION = new TruvOrderTrigger().description.version as number;
+export const TRUV_NODE_TYPE = 'n8n-nodes-truv.truv';
+export const TRUV_NODE_VERSION = new Truv().description.version as number;
 export const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
 
 export interface CredentialRef {
@@ -62,9 +67,67 @@ export function exampleWorkflow(file: string, overrides: ExampleOverrides = {}):
 	return workflow;
 }
 
+/** Whether the workflow starts from a Truv Order Trigger (and so holds a Truv webhook). */
+export function hasTruvTrigger(workflow: WorkflowJson): boolean {
+	return workflow.nodes.some((node) => node.type === TRUV_TRIGGER_TYPE);
+}
+
+/** The examples Truv delivers to, each registering one Truv webhook when published. */
+export const triggerExampleFiles = exampleFiles.filter((file) =>
+	hasTruvTrigger(exampleWorkflow(file)),
+);
+
 export function triggerWebhookId(workflow: WorkflowJson): string {
 	const trigger = workflow.nodes.find((node) => node.type === TRUV_TRIGGER_TYPE);
 	return String(trigger?.webhookId);
+}
+
+/** What n8n's Slack node posted to `chat.postMessage`. */
+export interface SlackMessage {
+	channel: string;
+	text: string;
+	/** The bot token the Slack credential sent (`Authorization: Bearer …`). */
+	token: string;
+}
+
+let slackSerial = 0;
+
+/**
+ * Answers an HTTP sink's requests as Slack's Web API does, for a sink that the harness's proxy puts
+ * behind https://slack.com (startPackageRegistry's `interceptedHosts`). `chat.postMessage` posts:
+ * `ok: true` with the channel, a timestamp and the message, since the Slack node fails unless `ok`
+ * is true and outputs the rest. Any other method is unknown, as the examples call no other.
+ */
+export const slackApiResponder: SinkResponder = (request) => {
+	if (request.path !== '/api/chat.postMessage') {
+		return { status: 200, body: { ok: false, error: 'unknown_method' } };
+	}
+	const posted = (request.json ?? {}) as Record<string, unknown>;
+	slackSerial += 1;
+	const ts = `${Math.floor(Date.now() / 1000)}.${String(slackSerial).padStart(6, '0')}`;
+	return {
+		status: 200,
+		body: {
+			ok: true,
+			channel: posted.channel,
+			ts,
+			message: { type: 'message', subtype: 'bot_message', text: posted.text, ts, bot_id: 'B0N8N' },
+		},
+	};
+};
+
+/** The messages posted to `chat.postMessage` at a sink answering with slackApiResponder. */
+export function slackMessages(sink: HttpSink): SlackMessage[] {
+	return sink.requests
+		.filter((request) => request.path === '/api/chat.postMessage')
+		.map((request) => {
+			const posted = (request.json ?? {}) as Record<string, unknown>;
+			return {
+				channel: String(posted.channel),
+				text: String(posted.text),
+				token: String(request.headers.authorization ?? '').replace(/^Bearer /, ''),
+			};
+		});
 }
 
 const OUTPUT_PATHS = ['order-created', 'order-status-updated', 'order-refresh-failed'];
@@ -112,7 +175,9 @@ export function routingWorkflow(
 		id: `post-${path}`,
 		name: `Post ${path}`,
 		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.4,
+		// As in the examples: a version every n8n in use knows. A workflow naming a version its n8n
+		// lacks fails to activate (n8n 1.123, which stops at 4.3, with a bare TypeError).
+		typeVersion: 4.2,
 		parameters: {
 			method: 'POST',
 			url: `${sinkUrl}/${webhookId}/${path}`,

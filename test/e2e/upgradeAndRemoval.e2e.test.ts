@@ -24,15 +24,21 @@ import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
 import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
-	exampleFiles,
 	exampleWorkflow,
 	standInCredentialData,
+	triggerExampleFiles,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
 } from '../../dev/workflows/truvWorkflows';
 import { fixtureJson } from '../helpers/fixtures';
-import { e2eVersions, minutes, triggerOutput, usePackedRepository } from './e2eSetup';
+import {
+	e2eVersions,
+	minutes,
+	PACKAGE_NODE_TYPES,
+	triggerOutput,
+	usePackedRepository,
+} from './e2eSetup';
 
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(5));
@@ -40,6 +46,8 @@ jest.setTimeout(minutes(5));
 const run = promisify(execFile);
 
 const PACKAGE_NAME = 'n8n-nodes-truv';
+// The examples Truv delivers to: the hourly webhook check has no trigger and no Truv webhook.
+const exampleFiles = triggerExampleFiles;
 const HTTP_EXAMPLE = 'truv-order-completed-to-http.json';
 const EMAIL_EXAMPLE = 'truv-refresh-failed-to-email.json';
 const SLACK_EXAMPLE = 'truv-refresh-failed-to-slack.json';
@@ -307,6 +315,17 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			startHttpSink(),
 			startSmtpSink(),
 		]);
+		// The CRM example gets the completed order from Truv (Truv: Get Order) and fails without it.
+		// (The refresh-failure alerts go out without theirs.)
+		const completed = fixtureJson('order-status-updated-completed');
+		standIn.addOrder({
+			id: String(completed.order_id),
+			order_number: String(completed.order_number),
+			products: ['income'],
+			first_name: 'Upgrade',
+			last_name: 'Applicant',
+			employers: [{ company_name: 'Upgrade Employer' }],
+		});
 		// npm refuses to publish a version below the registry's highest without a tag: the
 		// previous release goes first, the current one only when the admin updates.
 		n8n = await startN8n({ version, tarballs: [previousTarball] });
@@ -377,7 +396,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			expect.objectContaining({
 				packageName: PACKAGE_NAME,
 				installedVersion: currentVersion,
-				installedNodes: [expect.objectContaining({ type: TRUV_TRIGGER_TYPE })],
+				installedNodes: expect.arrayContaining(
+					PACKAGE_NODE_TYPES.map((node) => expect.objectContaining({ type: node.type })),
+				),
 			}),
 		]);
 		expect((await n8n.nodeTypes()).get(TRUV_TRIGGER_TYPE)).toEqual([TRUV_TRIGGER_VERSION]);

@@ -6,7 +6,12 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { describeTruvError, TRUV_CREDENTIAL_TYPE, truvBaseUrl } from '../Truv/shared/truvTransport';
+import {
+	describeTruvError,
+	TRUV_CREDENTIAL_TYPE,
+	truvBaseUrl,
+	unansweredRequest,
+} from '../Truv/shared/truvTransport';
 import type { TruvCredentials } from '../Truv/shared/truvTransport';
 import { forgetTruvCredential, rememberedTruvCredential } from './signingSecretCache';
 
@@ -34,34 +39,12 @@ function failed(reason: string): OrderDetailsFields {
 	return { order_details: null, order_details_error: `Could not get the order details: ${reason}` };
 }
 
-const NETWORK_FAILURES: Record<string, string> = {
-	ECONNREFUSED: 'connection refused',
-	ENOTFOUND: 'host not found',
-	EAI_AGAIN: 'host not found',
-	ECONNRESET: 'connection reset',
-	EHOSTUNREACH: 'host unreachable',
-	CERT_HAS_EXPIRED: 'TLS certificate expired',
-};
-
 /** Why the request got no answer, from the error n8n's request helper threw. */
 function unansweredReason(error: unknown, baseUrl: string): string {
-	// n8n hands over a NodeApiError wrapping the network error, whose code is its httpCode.
-	const { cause, code, httpCode, message, messages } = error as {
-		cause?: { code?: string; message?: string };
-		code?: string;
-		httpCode?: string;
-		message?: string;
-		messages?: string[];
-	};
-	const errorCode = cause?.code ?? code ?? httpCode ?? '';
-	const details = [message, cause?.message, ...(messages ?? [])].filter(Boolean).join(' ');
-	if (
-		['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'].includes(errorCode) ||
-		/timeout|timed out|aborted|canceled/i.test(details)
-	) {
-		return `Truv did not answer within ${ORDER_DETAILS_TIMEOUT_MS / 1000} s`;
-	}
-	return `could not reach Truv at ${baseUrl} (${NETWORK_FAILURES[errorCode] ?? 'no answer'})`;
+	const { timedOut, reason } = unansweredRequest(error);
+	return timedOut
+		? `Truv did not answer within ${ORDER_DETAILS_TIMEOUT_MS / 1000} s`
+		: `could not reach Truv at ${baseUrl} (${reason})`;
 }
 
 function describeRefusal(statusCode: number, body: unknown, orderId: string): string {

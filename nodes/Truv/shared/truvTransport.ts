@@ -146,7 +146,11 @@ export async function truvApiRequest<T = IDataObject>(
 			request,
 		);
 	} catch (error) {
-		const { reason, code } = unreachableReason(error);
+		const unanswered = unansweredRequest(error);
+		const { code } = unanswered;
+		const reason = unanswered.timedOut
+			? `no answer within ${TRUV_REQUEST_TIMEOUT_MS / 1000} s`
+			: unanswered.reason;
 		// Given the original error (or its code), NodeApiError would replace this message with a
 		// generic one such as "perhaps the server is offline".
 		throw new NodeApiError(context.getNode(), {} as JsonObject, {
@@ -327,23 +331,33 @@ const NETWORK_FAILURES: Record<string, string> = {
 };
 
 /**
- * Why a request got no answer, in words: NodeApiError rewrites any message that contains an error
- * code into its own generic text ("perhaps the server is offline", even for a timeout).
+ * Why a request got no answer: a timeout (including an aborted request), or the network error in
+ * words. NodeApiError rewrites any message that contains an error code into its own generic text
+ * ("perhaps the server is offline", even for a timeout), so callers word it themselves.
  */
-function unreachableReason(error: unknown): { reason: string; code?: string } {
+export function unansweredRequest(error: unknown): {
+	timedOut: boolean;
+	reason: string;
+	code?: string;
+} {
 	// n8n-core hands over a NodeApiError: the network error's code is its httpCode.
-	const { cause, code, httpCode, messages } = error as {
+	const { cause, code, httpCode, message, messages } = error as {
 		cause?: { code?: string; message?: string };
 		code?: string;
 		httpCode?: string;
+		message?: string;
 		messages?: string[];
 	};
 	const errorCode = cause?.code ?? code ?? httpCode;
-	const details = [cause?.message, ...(messages ?? [])].filter(Boolean).join(' ');
-	if (errorCode === 'ECONNABORTED' || errorCode === 'ETIMEDOUT' || /timeout/i.test(details)) {
-		return { reason: `no answer within ${TRUV_REQUEST_TIMEOUT_MS / 1000} s`, code: errorCode };
-	}
-	return { reason: NETWORK_FAILURES[errorCode ?? ''] ?? 'no answer', code: errorCode };
+	const details = [message, cause?.message, ...(messages ?? [])].filter(Boolean).join(' ');
+	const timedOut =
+		['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'].includes(errorCode ?? '') ||
+		/timeout|timed out|aborted|canceled/i.test(details);
+	return {
+		timedOut,
+		reason: timedOut ? 'no answer in time' : (NETWORK_FAILURES[errorCode ?? ''] ?? 'no answer'),
+		code: errorCode,
+	};
 }
 
 function parseBody(body: unknown): unknown {

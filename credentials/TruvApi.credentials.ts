@@ -66,7 +66,7 @@ export class TruvApi implements ICredentialType {
 			type: 'string',
 			default: 'https://prod.truv.com',
 			description:
-				'Advanced: the Truv API address. Keep the default unless you route through a proxy or a local Truv API stand-in.',
+				'Advanced: the Truv API address. Keep the default unless you reach Truv through a proxy.',
 		},
 	];
 

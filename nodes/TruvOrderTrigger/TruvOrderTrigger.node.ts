@@ -61,7 +61,7 @@ export class TruvOrderTrigger implements INodeType {
 			header: 'Truv sends order events to this workflow',
 			executionsHelp: {
 				inactive:
-					"<b>While building your workflow</b>, click the 'Execute step' button, then create or update an order in Truv's sandbox (or run <code>npm run send-event</code> against the local stand-in). With automatic registration, Truv is pointed at the <b>test URL</b> for as long as the trigger listens.<br /><br /><b>Once you're happy with your workflow</b>, publish (activate) it. Truv then sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list, not in the editor.",
+					"<b>While building your workflow</b>, click the 'Execute step' button, then create or update an order in Truv's sandbox. With automatic registration, Truv is pointed at the <b>test URL</b> for as long as the trigger listens.<br /><br /><b>Once you're happy with your workflow</b>, publish (activate) it. Truv then sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list, not in the editor.",
 				active:
 					"<b>While building your workflow</b>, click the 'Execute step' button to listen on the <b>test URL</b> and see one event in the editor.<br /><br /><b>Your workflow is active</b>: Truv sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list.",
 			},

@@ -115,7 +115,7 @@ export interface N8nClient {
 	getWorkflow(id: string): Promise<Workflow>;
 	activateWorkflow(id: string): Promise<Workflow>;
 	deactivateWorkflow(id: string): Promise<Workflow>;
-	/** Every node type n8n has loaded, with the type versions it knows of each. */
+	/** Every node type n8n has loaded, with the type versions it knows of each, ascending. */
 	nodeTypes(): Promise<Map<string, number[]>>;
 	/** Every credential type n8n has loaded, by name. */
 	credentialTypes(): Promise<string[]>;
@@ -214,9 +214,36 @@ export function createN8nClient(
 		return answer.json as T;
 	};
 
-	/** `<type>@<version>` of every node type n8n loaded, from the file the editor reads. */
-	const nodeVersionIdentifiers = async (): Promise<string[]> =>
-		await editorFile<string[]>('/types/node-versions.json');
+	/** The type versions of every node type n8n loaded, from the files the editor reads. */
+	const loadedNodeTypes = async (): Promise<Map<string, number[]>> => {
+		const known = new Map<string, number[]>();
+		// A versioned node may describe one version in several entries of nodes.json.
+		const add = (type: string, versions: number[]): void => {
+			const merged = new Set([...(known.get(type) ?? []), ...versions]);
+			known.set(
+				type,
+				[...merged].sort((a, b) => a - b),
+			);
+		};
+		try {
+			// `<type>@<version>` each: a few kilobytes where nodes.json is megabytes.
+			for (const identifier of await editorFile<string[]>('/types/node-versions.json')) {
+				const at = identifier.lastIndexOf('@');
+				add(identifier.slice(0, at), [Number(identifier.slice(at + 1))]);
+			}
+			return known;
+		} catch (error) {
+			// n8n 1.x never writes node-versions.json; every description in nodes.json names its
+			// type and version(s), a number or, for a node with several, an array of them.
+			if (!(error instanceof HttpError && error.response.status === 404)) throw error;
+		}
+		const descriptions =
+			await editorFile<Array<{ name: string; version: number | number[] }>>('/types/nodes.json');
+		for (const { name, version: versions } of descriptions) {
+			add(name, Array.isArray(versions) ? versions : [versions]);
+		}
+		return known;
+	};
 
 	const listExecutions = async (query: ExecutionQuery = {}): Promise<Execution[]> => {
 		const all: Execution[] = [];
@@ -303,15 +330,7 @@ export function createN8nClient(
 			await api<Workflow>('POST', `/workflows/${id}/${publishRoute}`, {}),
 		deactivateWorkflow: async (id) =>
 			await api<Workflow>('POST', `/workflows/${id}/${unpublishRoute}`, {}),
-		async nodeTypes() {
-			const known = new Map<string, number[]>();
-			for (const identifier of await nodeVersionIdentifiers()) {
-				const at = identifier.lastIndexOf('@');
-				const type = identifier.slice(0, at);
-				known.set(type, [...(known.get(type) ?? []), Number(identifier.slice(at + 1))]);
-			}
-			return known;
-		},
+		nodeTypes: loadedNodeTypes,
 		async credentialTypes() {
 			const types = await editorFile<Array<{ name: string }>>('/types/credentials.json');
 			return types.map(({ name }) => name);

@@ -1,14 +1,16 @@
 // A real n8n (a pinned runtime from ./runtimes) on loopback, on SQLite or PostgreSQL, with community
 // packages installed the way admins install them: published to a registry that stands in for npmjs.org
 // and installed through the same REST call as Settings → Community Nodes → Install.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { communityNodesFolder } from './communityPackage';
 import { request, type HttpRequestOptions, type HttpResponse } from './http';
 import { createN8nClient, type CommunityPackage, type N8nClient } from './n8nClient';
 import { createN8nProcess, tailOf } from './n8nProcess';
 import {
+	npmProjectConfig,
 	startPackageRegistry,
 	type PackageRegistry,
 	type PublishedPackage,
@@ -148,14 +150,17 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	const baseUrl = `http://127.0.0.1:${port}`;
 	const logFile = join(userFolder, 'n8n.log');
 	const startTimeoutMs = options.startTimeoutMs ?? 180_000;
-	const n8nProcess = createN8nProcess({
-		runtime,
-		userFolder,
-		port,
-		brokerPort,
-		logFile,
-		env: { ...registry.n8nEnvironment(), ...databaseEnvironment, ...options.env },
-	});
+	const env = { ...registry.n8nEnvironment(), ...databaseEnvironment, ...options.env };
+	// Written on every start: a kept user folder still names the last run's proxy and CA.
+	try {
+		const nodesFolder = communityNodesFolder(userFolder);
+		await mkdir(nodesFolder, { recursive: true });
+		await writeFile(join(nodesFolder, '.npmrc'), npmProjectConfig(env));
+	} catch (error) {
+		await stopOwnedServers();
+		throw error;
+	}
+	const n8nProcess = createN8nProcess({ runtime, userFolder, port, brokerPort, logFile, env });
 	const client = createN8nClient(runtime.version, baseUrl, userFolder);
 	let readyAfterMs = 0;
 

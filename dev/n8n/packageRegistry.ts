@@ -42,6 +42,34 @@ export interface PackageRegistry {
 	stop(): Promise<void>;
 }
 
+/** npm's name for each proxy variable npm itself reads; every `npm_config_<key>` is npm's too. */
+const npmProxyKeys: Record<string, string> = {
+	HTTPS_PROXY: 'https-proxy',
+	https_proxy: 'https-proxy',
+	NO_PROXY: 'noproxy',
+	no_proxy: 'noproxy',
+};
+
+/**
+ * The npm settings in an n8n environment, as the `.npmrc` of the folder n8n runs npm in (its
+ * `.n8n/nodes`). n8n 1.123 runs `npm outdated` (on every Community Nodes page load) with only
+ * PATH, NODE_PATH, APPDATA and NODE_ENV, so the proxy, CA, registry and cache in the environment
+ * never reach it: it goes to registry.npmjs.org directly and stalls until that times out. npm
+ * reads the project `.npmrc` of its working folder whatever the environment; where n8n does pass
+ * the environment on (2.x), the same settings from it take precedence, so nothing changes there.
+ */
+export function npmProjectConfig(environment: Record<string, string | undefined>): string {
+	const settings = new Map<string, string>();
+	for (const [name, value] of Object.entries(environment)) {
+		if (value === undefined || value === '') continue;
+		const npmConfig = /^npm_config_(.+)$/i.exec(name)?.[1];
+		// As npm maps npm_config_* variables to keys: `_` after the first character is `-`.
+		const key = npmConfig ? npmConfig.replace(/(?!^)_/g, '-').toLowerCase() : npmProxyKeys[name];
+		if (key) settings.set(key, value);
+	}
+	return [...settings].map(([key, value]) => `${key}=${value}\n`).join('');
+}
+
 export async function startPackageRegistry(
 	options: PackageRegistryOptions = {},
 ): Promise<PackageRegistry> {

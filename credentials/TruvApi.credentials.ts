@@ -80,7 +80,7 @@ export class TruvApi implements ICredentialType {
 		},
 	};
 
-	// n8n 2.41 reports a failed test with the rule matching the status; n8n 2.8 with its own text
+	// n8n 2.41 reports a failed test with the rule matching the status; n8n 2.8 and 1.123 with their own text
 	// for it ("Authorization failed - please check your credentials" for 401). A test function could
 	// quote Truv's body instead, but n8n offers it only the deprecated `request` helper.
 	test: ICredentialTestRequest = {

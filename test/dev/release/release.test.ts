@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 
 import { packRepository } from '../../../dev/n8n/communityPackage';
 import { checkReleaseTag } from '../../../dev/release/checkReleaseTag';
+import { releaseNotes } from '../../../dev/release/releaseNotes';
 import { readPackageJson, repositoryOf } from '../../../dev/release/packageMetadata';
 
 // packRepository builds the package, and each scan packs and lints it (about 10 s each).
@@ -225,5 +226,29 @@ describe('workflow validation', () => {
 		const result = await runCommand(validator, [broken]);
 		expect(result.code).toBe(1);
 		expect(result.stderr).toContain("Additional property 'run-on' is not allowed");
+	});
+});
+
+describe('releaseNotes (the GitHub release takes its notes from CHANGELOG.md)', () => {
+	const changelog = readFileSync(join(repoDir, 'CHANGELOG.md'), 'utf8');
+
+	it("finds the dated section of package.json's version, and nothing of the next one", () => {
+		const notes = releaseNotes(changelog, version);
+		expect(notes).toMatch(/^### Added\n/);
+		expect(notes).not.toContain('## [');
+	});
+
+	it('has no notes for a version without a dated section, and the CLI refuses it', async () => {
+		expect(releaseNotes(changelog, '99.0.0')).toBeUndefined();
+		expect(releaseNotes('## [Unreleased]\n- something\n', 'Unreleased')).toBeUndefined();
+		expect(
+			releaseNotes('## [1.0.0] - 2026-01-01\n\n## [0.9.0] - 2025-12-01\n- x\n', '1.0.0'),
+		).toBeUndefined();
+		const refused = await runCommand(tsx, ['dev/release/releaseNotes.ts', '99.0.0']);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain('no dated section "## [99.0.0] - YYYY-MM-DD"');
+		const printed = await runCommand(tsx, ['dev/release/releaseNotes.ts', version]);
+		expect(printed).toMatchObject({ code: 0 });
+		expect(printed.stdout.trim()).toBe(releaseNotes(changelog, version));
 	});
 });

@@ -181,3 +181,14 @@ export function installedNodeTypes(listed: {
 		.map(({ type, latestVersion }) => ({ type, latestVersion }))
 		.sort((a, b) => a.type.localeCompare(b.type));
 }
+
+/** Waits for `count` finished executions of a workflow and fails when there are more. */
+export async function exactlyExecutions(
+	n8n: N8nInstance,
+	workflowId: string,
+	count: number,
+): Promise<Execution[]> {
+	const executions = await n8n.waitForExecutions({ workflowId, count, includeData: true });
+	expect(executions).toHaveLength(count);
+	return executions;
+}

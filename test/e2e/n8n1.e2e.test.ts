@@ -25,6 +25,7 @@ import {
 import {
 	createTestedStandInCredential,
 	e2eIncludes,
+	exactlyExecutions,
 	freshEvent,
 	installedNodeTypes,
 	minutes,
@@ -69,15 +70,8 @@ describeIfIncluded(`n8n-nodes-truv in n8n ${VERSION}`, () => {
 	};
 
 	/** Waits for exactly `count` executions of the routing workflow (a later one fails the test). */
-	const routingExecutions = async (count: number) => {
-		const executions = await n8n.waitForExecutions({
-			workflowId: routingWorkflowId,
-			count,
-			includeData: true,
-		});
-		expect(executions).toHaveLength(count);
-		return executions;
-	};
+	const routingExecutions = async (count: number) =>
+		await exactlyExecutions(n8n, routingWorkflowId, count);
 
 	/** How often n8n's npm asked the registry (through the proxy) for the package's metadata. */
 	const packumentRequests = (): number =>

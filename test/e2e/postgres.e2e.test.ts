@@ -26,6 +26,7 @@ import {
 import {
 	createTestedStandInCredential,
 	e2eVersions,
+	exactlyExecutions,
 	freshEvent,
 	installedNodeTypes,
 	minutes,
@@ -147,15 +148,8 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 	const routingCount = async () => (await n8n.executions({ workflowId: routingWorkflowId })).length;
 
 	/** Waits for exactly `count` executions of the routing workflow (a later one fails the test). */
-	const routingExecutions = async (count: number) => {
-		const executions = await n8n.waitForExecutions({
-			workflowId: routingWorkflowId,
-			count,
-			includeData: true,
-		});
-		expect(executions).toHaveLength(count);
-		return executions;
-	};
+	const routingExecutions = async (count: number) =>
+		await exactlyExecutions(n8n, routingWorkflowId, count);
 
 	beforeAll(async () => {
 		await provisionN8n(version);

@@ -8,6 +8,7 @@ import { provisionN8n } from '../../dev/n8n/runtimes';
 import {
 	createTestedStandInCredential,
 	e2eVersions,
+	exactlyExecutions,
 	freshEvent,
 	minutes,
 	ORDER_FIXTURES,
@@ -72,15 +73,8 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 	const routingCount = async () => (await n8n.executions({ workflowId: routingWorkflowId })).length;
 
 	/** Waits for exactly `count` executions of the routing workflow (a later one fails the test). */
-	const routingExecutions = async (count: number) => {
-		const executions = await n8n.waitForExecutions({
-			workflowId: routingWorkflowId,
-			count,
-			includeData: true,
-		});
-		expect(executions).toHaveLength(count);
-		return executions;
-	};
+	const routingExecutions = async (count: number) =>
+		await exactlyExecutions(n8n, routingWorkflowId, count);
 
 	beforeAll(async () => {
 		await provisionN8n(version);

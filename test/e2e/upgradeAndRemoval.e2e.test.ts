@@ -229,6 +229,20 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			{ timeoutMs: 30_000, description: `${count} webhook(s) at Truv` },
 		);
 
+	/**
+	 * The calls the stand-in received, once `call` is among them: n8n stores a webhook (so it
+	 * answers on its path) before it runs the trigger's activation hooks that talk to Truv.
+	 */
+	const truvCallsIncluding = async (call: string) =>
+		await waitFor(
+			() => {
+				const calls = standIn.calls.map(({ method, path }) => `${method} ${path}`);
+				if (!calls.includes(call)) throw new Error(`no ${call} yet: ${calls.join(', ')}`);
+				return calls;
+			},
+			{ timeoutMs: 30_000, description: call },
+		);
+
 	/** Delivers as Truv does, to every subscribed webhook, once; each example's answer. */
 	const deliver = async ({ event }: Delivery): Promise<Answer[]> => {
 		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), { maxRetries: 0 });
@@ -552,9 +566,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		await n8n.waitForWebhook(example(HTTP_EXAMPLE).path);
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 		const registration = registered.find(({ url }) => url === urlOf(HTTP_EXAMPLE))!;
-		expect(standIn.calls.map(({ method, path }) => `${method} ${path}`)).toEqual(
-			expect.arrayContaining([`GET /v1/webhooks/${registration.id}/`]),
-		);
+		await truvCallsIncluding(`GET /v1/webhooks/${registration.id}/`);
 		expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([]);
 
 		const orphan = registered.find(({ url }) => url === urlOf(SLACK_EXAMPLE))!;
@@ -588,9 +600,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			standIn.resetCalls();
 			await publishExample(SLACK_EXAMPLE);
 			expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
-			expect(standIn.calls.map(({ method, path }) => `${method} ${path}`)).toContain(
-				'GET /v1/webhooks/',
-			);
+			await truvCallsIncluding('GET /v1/webhooks/');
 			expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([]);
 		}
 

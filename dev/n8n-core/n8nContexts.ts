@@ -236,6 +236,11 @@ export interface DeliveryResult {
 	workflow: Workflow;
 	/** Who sent the answer: the node itself, or n8n from the node's webhookResponse. */
 	answeredBy: 'node' | 'n8n';
+	/**
+	 * What the node threw after answering: n8n then stores a failed execution with this error
+	 * (the trigger's node marked as failed) instead of running the workflow.
+	 */
+	failedExecutionError?: Error;
 }
 
 function normaliseHeaders(
@@ -300,7 +305,16 @@ export function deliveryRunner(
 					httpRequest.rawBody = rawBody;
 				};
 			}
-			const result = await nodeType.webhook.call(context);
+			let result: Awaited<ReturnType<typeof nodeType.webhook>>;
+			let failedExecutionError: Error | undefined;
+			try {
+				result = await nodeType.webhook.call(context);
+			} catch (error) {
+				// Without an answer, n8n would send Truv a 500: a thrown error is then the test's.
+				if (!recorded.sent) throw error;
+				failedExecutionError = error as Error;
+				result = { noWebhookResponse: true };
+			}
 			const answeredBy = recorded.sent ? 'node' : 'n8n';
 			if (!recorded.sent && result.webhookResponse !== undefined) {
 				// What n8n does for `responseData: ''` once it has stored the execution.
@@ -317,6 +331,7 @@ export function deliveryRunner(
 				staticData: workflow.staticData,
 				workflow,
 				answeredBy,
+				...(failedExecutionError === undefined ? {} : { failedExecutionError }),
 			};
 		},
 	};

@@ -1,9 +1,11 @@
 import type {
 	IDataObject,
+	INode,
 	INodeExecutionData,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { claimDelivery } from './deliveryDeduplication';
 import { fetchOrderDetails } from './orderDetails';
@@ -36,14 +38,14 @@ interface DeliveryAnswer {
 
 // Prototype-pollution keys survive JSON.parse as own properties, but n8n later copies items with
 // plain assignment, where `__proto__` would replace the prototype. They are never part of a Truv
-// payload, so they are dropped (only bodies that contain one pay for the reviver).
-const POLLUTING_KEY = /"(?:__proto__|constructor|prototype)"/;
+// payload, so they are dropped. Only bodies that may contain one pay for the reviver: a key can
+// also be spelled with escapes (`"\u005f_proto__"`), so any escape sends the body through it too.
+const POLLUTING_KEY = /__proto__|constructor|prototype|\\u/;
+const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function parseJson(raw: string): unknown {
+export function parseDeliveryJson(raw: string): unknown {
 	if (!POLLUTING_KEY.test(raw)) return JSON.parse(raw);
-	return JSON.parse(raw, (key, value: unknown) =>
-		key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value,
-	);
+	return JSON.parse(raw, (key, value: unknown) => (POLLUTING_KEYS.has(key) ? undefined : value));
 }
 
 function isPlainObject(value: unknown): value is IDataObject {
@@ -112,7 +114,19 @@ interface AcceptedEvent {
 	orderId?: string;
 }
 
-type Screening = { accepted: AcceptedEvent } | { refusal: DeliveryAnswer };
+/** A delivery that does not match Truv's documented format: what is wrong with it. */
+interface InvalidDelivery {
+	message: string;
+	problems: string[];
+	eventType?: string;
+	webhookId?: string;
+	payload?: unknown;
+}
+
+type Screening =
+	| { accepted: AcceptedEvent }
+	| { refusal: DeliveryAnswer }
+	| { invalid: InvalidDelivery };
 
 function ignored(message: string, webhookId: unknown): Screening {
 	return {
@@ -125,8 +139,16 @@ function ignored(message: string, webhookId: unknown): Screening {
 	};
 }
 
-function invalid(message: string): Screening {
-	return { refusal: { status: 400, outcome: 'invalid_payload', message } };
+function invalidEvent(eventType: string, payload: IDataObject, problems: string[]): Screening {
+	return {
+		invalid: {
+			message: `Invalid ${eventType} payload: ${problems.join('; ')}`,
+			problems,
+			eventType,
+			payload,
+			...(typeof payload.webhook_id === 'string' ? { webhookId: payload.webhook_id } : {}),
+		},
+	};
 }
 
 function screenOrderEvent(
@@ -135,20 +157,26 @@ function screenOrderEvent(
 	payload: IDataObject,
 	selectedEvents: string[],
 ): Screening {
-	const validation = validateOrderEvent(eventType, payload);
-	if (!validation.success) {
-		return invalid(`Invalid ${eventType} payload: ${validation.problems.join('; ')}`);
-	}
-	const { webhook_id: webhookId, status, order_id: orderId } = validation.event;
+	// Selection and filters come before validation: an event nobody waits for is acknowledged
+	// whatever its shape, since refusing it would only make Truv retry it until it disables the
+	// endpoint.
 	if (!selectedEvents.includes(eventType)) {
-		return ignored(`${eventType} is not selected in this trigger's Events`, webhookId);
+		return ignored(`${eventType} is not selected in this trigger's Events`, payload.webhook_id);
 	}
 	if (eventType === 'order-status-updated') {
 		const statuses = configuredStatuses(context);
-		if (statuses && !statuses.has(status)) {
-			return ignored(`Status ${status} is not selected in this trigger's status filter`, webhookId);
+		const { status } = payload;
+		// A status that is not a string is for validation to report, not for the filter to drop.
+		if (statuses && typeof status === 'string' && !statuses.has(status)) {
+			return ignored(
+				`Status ${status} is not selected in this trigger's status filter`,
+				payload.webhook_id,
+			);
 		}
 	}
+	const validation = validateOrderEvent(eventType, payload);
+	if (!validation.success) return invalidEvent(eventType, payload, validation.problems);
+	const { webhook_id: webhookId, order_id: orderId } = validation.event;
 	return {
 		accepted: { webhookId, output: ORDER_EVENT_TYPES.indexOf(eventType), json: payload, orderId },
 	};
@@ -170,9 +198,7 @@ function screenTaskEvent(payload: IDataObject, selectedEvents: string[]): Screen
 	}
 	const validation = validateTaskEvent(payload);
 	if (!validation.success) {
-		return invalid(
-			`Invalid ${TASK_STATUS_UPDATED_EVENT} payload: ${validation.problems.join('; ')}`,
-		);
+		return invalidEvent(TASK_STATUS_UPDATED_EVENT, payload, validation.problems);
 	}
 	const { webhook_id: webhookId, tracking_info: trackingInfo } = validation.event;
 	// In order flows Truv puts the suborder's employer_id in tracking_info; under the name the order
@@ -182,11 +208,124 @@ function screenTaskEvent(payload: IDataObject, selectedEvents: string[]): Screen
 	return { accepted: { webhookId, output: CONNECTION_FAILED_OUTPUT, json } };
 }
 
+/** Checks the body's JSON shape and routes it by event type, selection and filters. */
+function screenDelivery(
+	context: IWebhookFunctions,
+	rawBody: Buffer,
+	selectedEvents: string[],
+): Screening {
+	if (rawBody.length === 0) {
+		return {
+			invalid: {
+				message: 'The request has no body: Truv always sends a JSON object',
+				problems: ['body: empty'],
+			},
+		};
+	}
+	let payload: unknown;
+	try {
+		payload = parseDeliveryJson(rawBody.toString('utf8'));
+	} catch (error) {
+		const reason = (error as Error).message;
+		return {
+			invalid: {
+				message: `The body is not valid JSON (${reason})`,
+				problems: [`body: not valid JSON (${reason})`],
+			},
+		};
+	}
+	if (!isPlainObject(payload)) {
+		return {
+			invalid: {
+				message: 'The body must be a JSON object',
+				problems: ['body: expected a JSON object'],
+				payload,
+			},
+		};
+	}
+	const eventType = payload.event_type;
+	if (typeof eventType !== 'string' || eventType.length === 0) {
+		return {
+			invalid: {
+				message: 'Invalid Truv payload: event_type: expected a non-empty string',
+				problems: ['event_type: expected a non-empty string'],
+				payload,
+				...(typeof payload.webhook_id === 'string' ? { webhookId: payload.webhook_id } : {}),
+			},
+		};
+	}
+	if (isOrderEventType(eventType)) {
+		return screenOrderEvent(context, eventType, payload, selectedEvents);
+	}
+	if (eventType === TASK_STATUS_UPDATED_EVENT) return screenTaskEvent(payload, selectedEvents);
+	// Truv retries anything but 2xx and may disable the endpoint, so events this trigger does not
+	// handle are acknowledged, not refused.
+	return ignored(
+		`${eventType} is not an event this trigger handles; it handles ${ORDER_EVENT_TYPES.join(', ')} and ${TASK_STATUS_UPDATED_EVENT} (Connection Failed)`,
+		payload.webhook_id,
+	);
+}
+
+/** How much of an invalid delivery the failed execution quotes: enough to recognise it. */
+const QUOTED_PAYLOAD_CHARS = 2000;
+
 /**
- * Handles one delivery: checks size, signature (over the raw bytes), JSON shape and the event's
- * schema, applies the event and status filters and duplicate tracking, optionally adds the order's
- * details, and emits the item on the output of its event. Every refusal is answered here, so n8n
- * never starts an execution for it and nothing is thrown.
+ * A genuine (signed) delivery that does not match Truv's format. Refusing it would make Truv send
+ * the same bytes again until it disables the endpoint, losing every later event, so it is
+ * acknowledged, and then reported by failing this execution: the user sees it in the executions
+ * list, and n8n's Error Workflow runs for it. Unsigned (Verify Signature off), it is refused.
+ */
+function invalidDelivery(
+	context: IWebhookFunctions,
+	node: INode,
+	invalid: InvalidDelivery,
+	signatureVerified: boolean,
+): IWebhookResponseData {
+	if (!signatureVerified) {
+		return answer(context, { status: 400, outcome: 'invalid_payload', message: invalid.message });
+	}
+	answer(context, {
+		status: 200,
+		outcome: 'invalid_payload',
+		message: `${invalid.message}. Acknowledged so that Truv does not send it again; the workflow's execution reports it as failed`,
+		...(invalid.webhookId === undefined ? {} : { webhookId: invalid.webhookId }),
+	});
+	const quoted =
+		invalid.payload === undefined
+			? undefined
+			: JSON.stringify(invalid.payload).slice(0, QUOTED_PAYLOAD_CHARS);
+	const what =
+		invalid.eventType === undefined
+			? 'a delivery'
+			: `${/^[aeiou]/.test(invalid.eventType) ? 'an' : 'a'} ${invalid.eventType} event`;
+	throw new NodeOperationError(node, `Truv sent ${what} this trigger cannot read`, {
+		description: [
+			`Problems: ${invalid.problems.join('; ')}.`,
+			'The delivery was signed with your Access Secret, so it came from Truv; it was acknowledged, so Truv will not send it again.',
+			...(quoted === undefined ? [] : [`Received: ${quoted}`]),
+		].join('\n'),
+	});
+}
+
+// Headers that carry someone's credentials: never copied into execution data.
+const PRIVATE_HEADERS = new Set([
+	'authorization',
+	'proxy-authorization',
+	'cookie',
+	'x-n8n-api-key',
+]);
+
+function shareableHeaders(headers: IDataObject): IDataObject {
+	return Object.fromEntries(
+		Object.entries(headers).filter(([name]) => !PRIVATE_HEADERS.has(name.toLowerCase())),
+	);
+}
+
+/**
+ * Handles one delivery: checks size, signature (over the raw bytes), the event's selection,
+ * filters and schema, duplicate tracking, optionally adds the order's details, and emits the item
+ * on the output of its event. Every refusal is answered here, so n8n never starts an execution for
+ * it; a genuine delivery that cannot be read is acknowledged and reported as a failed execution.
  */
 export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const headers = this.getHeaderData();
@@ -197,61 +336,20 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 
 	// Read once: n8n deep-copies the node on every getNode().
 	const node = this.getNode();
-	if (this.getNodeParameter('verifySignature', true) as boolean) {
+	const signatureVerified = this.getNodeParameter('verifySignature', true) as boolean;
+	if (signatureVerified) {
 		const check = await verifyDeliverySignature(this, node, rawBody, headers['x-webhook-sign']);
 		if (!check.valid) {
 			return answer(this, { status: 401, outcome: 'invalid_signature', message: check.message });
 		}
 	}
 
-	if (rawBody.length === 0) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: 'The request has no body: Truv always sends a JSON object',
-		});
-	}
-	let payload: unknown;
-	try {
-		payload = parseJson(rawBody.toString('utf8'));
-	} catch (error) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: `The body is not valid JSON (${(error as Error).message})`,
-		});
-	}
-	if (!isPlainObject(payload)) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: 'The body must be a JSON object',
-		});
-	}
-	const eventType = payload.event_type;
-	if (typeof eventType !== 'string' || eventType.length === 0) {
-		return answer(this, {
-			status: 400,
-			outcome: 'invalid_payload',
-			message: 'Invalid Truv payload: event_type: expected a non-empty string',
-		});
-	}
-
 	const selectedEvents = this.getNodeParameter('events', []) as string[];
-	let screening: Screening;
-	if (isOrderEventType(eventType)) {
-		screening = screenOrderEvent(this, eventType, payload, selectedEvents);
-	} else if (eventType === TASK_STATUS_UPDATED_EVENT) {
-		screening = screenTaskEvent(payload, selectedEvents);
-	} else {
-		// Truv retries anything but 2xx and may disable the endpoint, so events this trigger does
-		// not handle are acknowledged, not refused.
-		screening = ignored(
-			`${eventType} is not an event this trigger handles; it handles ${ORDER_EVENT_TYPES.join(', ')} and ${TASK_STATUS_UPDATED_EVENT} (Connection Failed)`,
-			payload.webhook_id,
-		);
-	}
+	const screening = screenDelivery(this, rawBody, selectedEvents);
 	if ('refusal' in screening) return answer(this, screening.refusal);
+	if ('invalid' in screening) {
+		return invalidDelivery(this, node, screening.invalid, signatureVerified);
+	}
 	const { webhookId, output, orderId } = screening.accepted;
 
 	const options = this.getNodeParameter('options', {}) as IDataObject;
@@ -293,7 +391,11 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (options.includeOrderDetails === true && orderId !== undefined) {
 		json = { ...json, ...(await fetchOrderDetails(this, node, orderId)) };
 	}
-	if (options.includeHeaders === true) json = { ...json, headers: headers as IDataObject };
+	if (options.includeHeaders === true) {
+		// A field of Truv's own named headers is kept; the request's then go under request_headers.
+		const field = 'headers' in json ? 'request_headers' : 'headers';
+		json = { ...json, [field]: shareableHeaders(headers as IDataObject) };
+	}
 	const item: INodeExecutionData = { json };
 	const outputs: INodeExecutionData[][] = Array.from(
 		{ length: triggerOutputCount(selectedEvents) },

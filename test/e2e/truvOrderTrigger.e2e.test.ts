@@ -234,7 +234,6 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 				{ signature: signTruvWebhookBody(genuine, standIn.account.secrets.sandbox!) },
 				401,
 			],
-			['invalid order payload', Buffer.from(JSON.stringify(invalid)), {}, 400],
 			['non-order event', Buffer.from(JSON.stringify(freshEvent('task-status-updated'))), {}, 200],
 			[
 				'order-finalized',
@@ -253,6 +252,26 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		// A genuine delivery after them: once it has run, nothing else may have.
 		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
 		await routingExecutions(before + 1);
+	});
+
+	test("a signed delivery Truv's format does not describe is acknowledged (Truv does not retry it) and shown as a failed execution, once", async () => {
+		const before = await routingCount();
+		const invalid = freshEvent('order-refresh-failed', { status: null });
+		const attempt = await deliverToRouting(invalid, { maxRetries: 3 });
+		expect(attempt.status).toBe(200);
+		expect(JSON.parse(attempt.responseBody ?? '{}')).toEqual(
+			expect.objectContaining({ received: true, outcome: 'invalid_payload' }),
+		);
+		const failed = (await routingExecutions(before + 1)).filter(({ status }) => status === 'error');
+		expect(failed).toHaveLength(1);
+		const error = failed[0].data?.resultData.error as { message?: string; description?: string };
+		expect(error.message).toBe('Truv sent an order-refresh-failed event this trigger cannot read');
+		expect(error.description).toContain('status: expected string, received null');
+		expect(error.description).toContain(String(invalid.webhook_id));
+		// n8n keeps serving: the next genuine delivery runs.
+		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
+		await routingExecutions(before + 2);
+		expect(n8n.isRunning()).toBe(true);
 	});
 
 	test('the same webhook_id three times runs the workflow once, across a restart of n8n too', async () => {

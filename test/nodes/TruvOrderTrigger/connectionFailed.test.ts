@@ -95,25 +95,29 @@ describe('Connection Failed selected', () => {
 		expectIgnored(await delivered(payload), /not a failed connection attempt/);
 	});
 
-	test('answers 400 naming the field of a failure that is not a valid task event', async () => {
+	test('acknowledges a signed failure that is not a valid task event and reports each field where the execution fails', async () => {
 		const payload = taskEvent();
 		delete payload.task_id;
 		payload.tracking_info = 42;
 		const result = await delivered(payload);
-		expect(result.status).toBe(400);
-		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_payload' });
-		expect(result.body.message).toBe(
-			'Invalid task-status-updated payload: task_id: expected string, received undefined; tracking_info: expected string, received number',
+		expect(result.status).toBe(200);
+		expect(result.body).toMatchObject({ received: true, outcome: 'invalid_payload' });
+		expect(result.body.message).toMatch(
+			/^Invalid task-status-updated payload: task_id: expected string, received undefined; tracking_info: expected string, received number\./,
 		);
 		expect(result.workflowData).toBeUndefined();
+		expect(result.failedExecutionError?.message).toBe(
+			'Truv sent a task-status-updated event this trigger cannot read',
+		);
 	});
 
-	test('answers 400 to a task event without a status', async () => {
+	test('acknowledges a signed task event without a status and reports it', async () => {
 		const payload = taskEvent();
 		delete payload.status;
 		const result = await delivered(payload);
-		expect(result.status).toBe(400);
+		expect(result.status).toBe(200);
 		expect(result.body.message).toMatch(/status: expected string/);
+		expect(result.failedExecutionError).toBeDefined();
 	});
 
 	test('a task outside an order flow (no tracking_info) has employer_id null', async () => {

@@ -1,4 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
@@ -6,7 +7,12 @@ import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHand
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import type { DeliveryRequest } from '../../../dev/n8n-core/n8nContexts';
-import { deliver, SANDBOX_SECRET, truvCredentials } from '../../../dev/n8n-core/n8nContexts';
+import {
+	deliver,
+	deliveryRunner,
+	SANDBOX_SECRET,
+	truvCredentials,
+} from '../../../dev/n8n-core/n8nContexts';
 
 const OUTPUT = {
 	'order-created': 0,
@@ -143,6 +149,26 @@ describe('routing genuine deliveries', () => {
 		const plain = await genuine(orderBody('order-refresh-failed'));
 		expect(plain.workflowData![2][0].json.headers).toBeUndefined();
 	});
+
+	test('never copies credentials headers into the item, nor overwrites a payload field named headers', async () => {
+		const body = orderBody('order-refresh-failed', { headers: { from: 'Truv' } });
+		const result = await genuine(body, {
+			headers: {
+				...signedHeaders(body, SANDBOX_SECRET),
+				authorization: 'Basic c2VjcmV0',
+				cookie: 'n8n-auth=secret',
+				'proxy-authorization': 'Bearer secret',
+			},
+			parameters: { options: { includeHeaders: true } },
+		});
+		const item = result.workflowData![OUTPUT['order-refresh-failed']][0].json;
+		expect(item.headers).toEqual({ from: 'Truv' });
+		const requestHeaders = item.request_headers as IDataObject;
+		expect(requestHeaders['x-webhook-sign']).toEqual(expect.any(String));
+		for (const name of ['authorization', 'cookie', 'proxy-authorization']) {
+			expect(requestHeaders[name]).toBeUndefined();
+		}
+	});
 });
 
 describe('signature', () => {
@@ -211,7 +237,7 @@ describe('signature', () => {
 });
 
 describe('payload validation', () => {
-	test.each([
+	const unreadable = [
 		['text that is not JSON', 'order created!', /not valid JSON/],
 		['truncated JSON', '{"event_type":"order-created",', /not valid JSON/],
 		['a JSON array', '[1,2,3]', /JSON object/],
@@ -219,33 +245,92 @@ describe('payload validation', () => {
 		['null', 'null', /JSON object/],
 		['an object without event_type', '{"webhook_id":"w"}', /event_type/],
 		['a numeric event_type', '{"event_type":7}', /event_type/],
-	])('answers 400 to %s', async (_label, body, message) => {
-		const result = await genuine(body);
+	] as const;
+
+	test.each(unreadable)(
+		'acknowledges %s when signed, and fails the execution to report it',
+		async (_label, body, message) => {
+			const result = await genuine(body);
+			expect(result.status).toBe(200);
+			expect(result.body).toMatchObject({ received: true, outcome: 'invalid_payload' });
+			expect(String(result.body.message)).toMatch(message);
+			expectNoExecution(result);
+			expect(result.failedExecutionError).toBeInstanceOf(NodeOperationError);
+			expect(result.failedExecutionError!.message).toBe(
+				'Truv sent a delivery this trigger cannot read',
+			);
+			expect((result.failedExecutionError as NodeOperationError).description).toMatch(message);
+		},
+	);
+
+	test.each(unreadable)('answers 400 to %s when signatures are not checked', async (_l, body) => {
+		const result = await deliver({ rawBody: body, parameters: { verifySignature: false } });
 		expect(result.status).toBe(400);
 		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_payload' });
-		expect(String(result.body.message)).toMatch(message);
 		expectNoExecution(result);
+		expect(result.failedExecutionError).toBeUndefined();
 	});
 
-	test('answers 400 to an empty body', async () => {
-		const result = await deliver({
+	test('acknowledges an empty signed body and reports it; answers 400 to it unsigned', async () => {
+		const signed = await genuine(Buffer.alloc(0));
+		expect(signed.status).toBe(200);
+		expect(signed.failedExecutionError?.message).toBe(
+			'Truv sent a delivery this trigger cannot read',
+		);
+		const unsigned = await deliver({
 			rawBody: Buffer.alloc(0),
 			parameters: { verifySignature: false },
 		});
-		expect(result.status).toBe(400);
-		expectNoExecution(result);
+		expect(unsigned.status).toBe(400);
+		expectNoExecution(unsigned);
 	});
 
-	test('answers 400 naming each failing field of an invalid order payload', async () => {
+	test('acknowledges a signed order event that fails the schema, naming each failing field where the execution fails', async () => {
 		const payload = { ...fixtureJson('order-status-updated-completed') };
 		delete payload.order_id;
 		payload.webhook_id = 12345;
 		const result = await genuine(JSON.stringify(payload));
-		expect(result.status).toBe(400);
+		expect(result.status).toBe(200);
 		expect(result.body.message).toBe(
-			'Invalid order-status-updated payload: webhook_id: expected string, received number; order_id: expected string, received undefined',
+			"Invalid order-status-updated payload: webhook_id: expected string, received number; order_id: expected string, received undefined. Acknowledged so that Truv does not send it again; the workflow's execution reports it as failed",
 		);
 		expectNoExecution(result);
+		const error = result.failedExecutionError as NodeOperationError;
+		expect(error.message).toBe('Truv sent an order-status-updated event this trigger cannot read');
+		expect(error.description).toContain(
+			'Problems: webhook_id: expected string, received number; order_id: expected string, received undefined.',
+		);
+		expect(error.description).toContain(`Received: ${JSON.stringify(payload)}`);
+	});
+
+	test('acknowledges order-refresh-failed with status null, as Truv would otherwise retry it until it disables the endpoint', async () => {
+		const result = await genuine(orderBody('order-refresh-failed', { status: null }));
+		expect(result.status).toBe(200);
+		expect(result.body.outcome).toBe('invalid_payload');
+		expect(result.failedExecutionError?.message).toBe(
+			'Truv sent an order-refresh-failed event this trigger cannot read',
+		);
+	});
+
+	test('reports an invalid Connection Failed event the same way', async () => {
+		const body = orderBody('task-status-updated', { status: 'login_error', task_id: null });
+		const result = await genuine(body, {
+			parameters: { events: ['task-status-updated'] },
+		});
+		expect(result.status).toBe(200);
+		expect(result.failedExecutionError?.message).toBe(
+			'Truv sent a task-status-updated event this trigger cannot read',
+		);
+	});
+
+	test('does not record an invalid delivery as received: a corrected copy still runs', async () => {
+		const invalid = orderBody('order-created', { order_id: null });
+		const { webhook_id: webhookId } = JSON.parse(invalid.toString()) as IDataObject;
+		const runner = deliveryRunner({});
+		await runner.run(invalid, signedHeaders(invalid, SANDBOX_SECRET));
+		const corrected = orderBody('order-created', { webhook_id: webhookId });
+		const result = await runner.run(corrected, signedHeaders(corrected, SANDBOX_SECRET));
+		expect(result.body.outcome).toBe('accepted');
 	});
 
 	test('accepts unknown fields and statuses and keeps them in the item', async () => {
@@ -275,6 +360,18 @@ describe('payload validation', () => {
 		expectNoExecution(result);
 	});
 
+	test('drops prototype-polluting keys spelled with JSON escapes too', async () => {
+		const body = Buffer.from(
+			`{"\\u005f_proto__":{"polluted":true},"webhook_id":"proto-2","event_type":"order-created","order_id":"o1","status":"pending","nested":{"constructo\\u0072":{"polluted":true}}}`,
+		);
+		const result = await genuine(body);
+		expect(result.status).toBe(200);
+		const item = result.workflowData![0][0].json;
+		expect(Object.prototype.hasOwnProperty.call(item, '__proto__')).toBe(false);
+		expect(item.nested).toEqual({});
+		expect(Object.keys(item)).not.toContain('__proto__');
+	});
+
 	test('drops prototype-polluting keys instead of passing them on', async () => {
 		const body = Buffer.from(
 			`{"__proto__":{"polluted":true},"webhook_id":"proto-1","event_type":"order-created","order_id":"o1","status":"pending","nested":{"constructor":{"prototype":{"polluted":true}}}}`,
@@ -290,6 +387,24 @@ describe('payload validation', () => {
 });
 
 describe('event and status filters', () => {
+	test('acknowledges an unselected order event as ignored even when it fails the schema', async () => {
+		const result = await genuine(orderBody('order-created', { status: null }), {
+			parameters: { events: ['order-refresh-failed'] },
+		});
+		expect(result.status).toBe(200);
+		expect(result.body.outcome).toBe('ignored');
+		expect(result.failedExecutionError).toBeUndefined();
+	});
+
+	test('applies the status filter before validation', async () => {
+		const result = await genuine(
+			orderBody('order-status-updated-completed', { status: 'pending', order_id: null }),
+			{ parameters: { orderStatuses: ['completed'] } },
+		);
+		expect(result.body.outcome).toBe('ignored');
+		expect(result.failedExecutionError).toBeUndefined();
+	});
+
 	test('acknowledges an unselected order event with 200 and starts nothing', async () => {
 		const result = await genuine(orderBody('order-created'), {
 			parameters: { events: ['order-refresh-failed'] },

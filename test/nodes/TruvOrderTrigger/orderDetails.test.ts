@@ -194,7 +194,7 @@ describe('deliveries that are not accepted are not looked up', () => {
 	test('an invalid one', async () => {
 		const payload = orderEvent();
 		delete payload.order_id;
-		expect((await delivered(payload)).status).toBe(400);
+		expect((await delivered(payload)).body.outcome).toBe('invalid_payload');
 		expect(orderLookups()).toEqual([]);
 	});
 

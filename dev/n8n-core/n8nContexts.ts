@@ -3,6 +3,7 @@
 // so parameters resolve with their defaults, static data is n8n's observable object and HTTP calls go
 // through n8n-core's own httpRequestWithAuthentication. Only what n8n's CLI package would provide
 // (the credentials store, the Express request and response) is faked here.
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 
 import { ExecuteContext, HookContext, WebhookContext } from 'n8n-core';
@@ -185,8 +186,21 @@ export interface RecordedResponse {
 	sent: boolean;
 }
 
+/**
+ * The parts of Express's response the trigger uses, with the events of Node's: `finish` once the
+ * answer is sent, then `close`.
+ */
 function fakeExpressResponse(recorded: RecordedResponse) {
+	const events = new EventEmitter();
+	const sent = () => {
+		recorded.sent = true;
+		events.emit('finish');
+		events.emit('close');
+	};
 	const response = {
+		get statusCode() {
+			return recorded.statusCode;
+		},
 		status(code: number) {
 			recorded.statusCode = code;
 			return response;
@@ -199,21 +213,34 @@ function fakeExpressResponse(recorded: RecordedResponse) {
 			if (recorded.sent) throw new Error('response sent twice');
 			recorded.headers['content-type'] = 'application/json';
 			recorded.body = body;
-			recorded.sent = true;
+			sent();
 			return response;
 		},
 		send(body: unknown) {
 			if (recorded.sent) throw new Error('response sent twice');
 			recorded.body = body;
-			recorded.sent = true;
+			sent();
 			return response;
 		},
 		end() {
-			recorded.sent = true;
+			sent();
 			return response;
 		},
 		get headersSent() {
 			return recorded.sent;
+		},
+		once(event: string, listener: () => void) {
+			events.once(event, listener);
+			return response;
+		},
+		on(event: string, listener: () => void) {
+			events.on(event, listener);
+			return response;
+		},
+		/** A new request on the same response object: listeners of the last one are gone. */
+		reset() {
+			events.removeAllListeners();
+			Object.assign(recorded, { statusCode: 200, body: undefined, headers: {}, sent: false });
 		},
 	};
 	return response;
@@ -225,6 +252,11 @@ export interface DeliveryRequest extends ContextOptions {
 	mode?: WorkflowExecuteMode;
 	/** Leave the body for the node to read, as n8n does for content types it does not parse. */
 	bodyUnread?: boolean;
+	/**
+	 * n8n storing the execution before it sends the node's webhookResponse: resolves false when
+	 * storing fails, and n8n then answers 500. Stored at once by default.
+	 */
+	storeExecution?: () => Promise<boolean>;
 }
 
 export interface DeliveryResult {
@@ -255,7 +287,11 @@ function normaliseHeaders(
 
 export interface DeliveryRunner {
 	/** Sends one request through the same workflow, node and WebhookContext. */
-	run(rawBody: Buffer | undefined, headers?: DeliveryRequest['headers']): Promise<DeliveryResult>;
+	run(
+		rawBody: Buffer | undefined,
+		headers?: DeliveryRequest['headers'],
+		storeExecution?: DeliveryRequest['storeExecution'],
+	): Promise<DeliveryResult>;
 	workflow: Workflow;
 }
 
@@ -269,11 +305,10 @@ export function deliveryRunner(
 	const { workflow, node } = buildWorkflow(options);
 	const recorded: RecordedResponse = { statusCode: 200, body: undefined, headers: {}, sent: false };
 	const httpRequest: IDataObject = { method: 'POST', body: {}, query: {}, params: {} };
+	const httpResponse = fakeExpressResponse(recorded);
 	const additionalData = additionalDataFor(options, {
 		httpRequest: httpRequest as unknown as IWorkflowExecuteAdditionalData['httpRequest'],
-		httpResponse: fakeExpressResponse(
-			recorded,
-		) as unknown as IWorkflowExecuteAdditionalData['httpResponse'],
+		httpResponse: httpResponse as unknown as IWorkflowExecuteAdditionalData['httpResponse'],
 	});
 	const webhookData = {
 		httpMethod: 'POST',
@@ -293,8 +328,8 @@ export function deliveryRunner(
 	);
 	return {
 		workflow,
-		async run(rawBody, headers) {
-			Object.assign(recorded, { statusCode: 200, body: undefined, headers: {}, sent: false });
+		async run(rawBody, headers, storeExecution = options.storeExecution) {
+			httpResponse.reset();
 			httpRequest.headers = normaliseHeaders(headers);
 			httpRequest.rawBody = rawBody;
 			delete httpRequest.readRawBody;
@@ -317,9 +352,13 @@ export function deliveryRunner(
 			}
 			const answeredBy = recorded.sent ? 'node' : 'n8n';
 			if (!recorded.sent && result.webhookResponse !== undefined) {
-				// What n8n does for `responseData: ''` once it has stored the execution.
-				recorded.body = result.webhookResponse;
-				recorded.sent = true;
+				// What n8n does for `responseData: ''` once it has stored the execution, or when
+				// storing fails.
+				if ((await storeExecution?.()) ?? true) {
+					httpResponse.status(200).json(result.webhookResponse);
+				} else {
+					httpResponse.status(500).json({ code: 0, message: 'Error in workflow' });
+				}
 			}
 			if (!recorded.sent) {
 				throw new Error('the node neither answered the request nor returned a response');

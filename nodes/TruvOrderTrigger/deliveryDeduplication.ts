@@ -26,6 +26,13 @@ interface ProcessRecord {
 	seen: Set<string>;
 	/** That stored record, to recognise it unchanged on the next call. */
 	written?: string;
+	/** Claimed deliveries whose answer is not sent yet: whether n8n stored the execution. */
+	inFlight: Map<string, Promise<boolean>>;
+	/**
+	 * Ids whose execution n8n failed to store: a stored record may still hold them (n8n 2.8 saves
+	 * static data before it stores the execution), but Truv's retry of them must run.
+	 */
+	released: Set<string>;
 }
 
 // Why a second, in-process record: n8n loads the workflow's static data from the database for
@@ -38,7 +45,7 @@ const processRecords = new Map<string, ProcessRecord>();
 function processRecordFor(recordKey: string): ProcessRecord {
 	let record = processRecords.get(recordKey);
 	if (!record) {
-		record = { seen: new Set(), order: [] };
+		record = { seen: new Set(), order: [], inFlight: new Map(), released: new Set() };
 		processRecords.set(recordKey, record);
 	}
 	return record;
@@ -71,25 +78,38 @@ function serialise(ids: string[]): string {
 }
 
 /**
- * Claims a delivery: returns false when `webhookId` was already claimed (a duplicate), otherwise
- * records it and returns true. Synchronous on purpose: nothing may run between the check and the
- * claim, or two concurrent copies of one delivery could both pass.
+ * What claiming a delivery found: it is new (claimed; `settle` once n8n has answered Truv), a
+ * duplicate of one whose execution n8n stored, or a copy of one still being answered (`outcome`
+ * says whether n8n stored that one's execution).
+ */
+export type DeliveryClaim =
+	| { status: 'claimed'; settle(stored: boolean): void }
+	| { status: 'duplicate' }
+	| { status: 'inFlight'; outcome: Promise<boolean> };
+
+/**
+ * Claims a delivery. Synchronous on purpose: nothing may run between the check and the claim, or
+ * two concurrent copies of one delivery could both pass. A claim is provisional until settled: if
+ * n8n failed to store the execution (Truv got an error and will retry), `settle(false)` forgets
+ * the id, so that the retry runs; copies that arrived meanwhile wait for that outcome.
  */
 export function claimDelivery(
 	staticData: IDataObject,
 	recordKey: string,
 	webhookId: string,
-): boolean {
+): DeliveryClaim {
 	const record = processRecordFor(recordKey);
 	const stored = storedRecord(staticData);
 	if (stored !== record.written) {
 		// Written by an earlier run of n8n or by a concurrent call: keep its ids and add back ours.
-		const ids = idsOf(stored);
+		const ids = idsOf(stored).filter((id) => !record.released.has(id));
 		const present = new Set(ids);
 		for (const own of record.order) if (!present.has(own)) ids.push(own);
 		record.order = ids.slice(-DELIVERY_RECORD_LIMIT);
 		record.seen = new Set(record.order);
 	}
+	const inFlight = record.inFlight.get(webhookId);
+	if (inFlight) return { status: 'inFlight', outcome: inFlight };
 	if (record.seen.has(webhookId)) {
 		if (stored !== record.written) {
 			// The stored record lacks ids this process claimed: n8n 2.41 does not save the static
@@ -98,9 +118,10 @@ export function claimDelivery(
 			record.written = serialise(record.order);
 			staticData[STATIC_DATA_KEY] = record.written;
 		}
-		return false;
+		return { status: 'duplicate' };
 	}
 
+	record.released.delete(webhookId);
 	record.seen.add(webhookId);
 	record.order.push(webhookId);
 	let next =
@@ -116,7 +137,37 @@ export function claimDelivery(
 	record.written = next;
 	// Assigning is what marks n8n's static data as changed, so that n8n saves it.
 	staticData[STATIC_DATA_KEY] = next;
-	return true;
+
+	let resolveOutcome: (stored: boolean) => void = () => undefined;
+	record.inFlight.set(
+		webhookId,
+		new Promise<boolean>((resolve) => {
+			resolveOutcome = resolve;
+		}),
+	);
+	let settled = false;
+	return {
+		status: 'claimed',
+		settle(executionStored: boolean) {
+			if (settled) return;
+			settled = true;
+			record.inFlight.delete(webhookId);
+			if (!executionStored) forget(record, webhookId);
+			resolveOutcome(executionStored);
+		},
+	};
+}
+
+function forget(record: ProcessRecord, webhookId: string): void {
+	record.seen.delete(webhookId);
+	record.order = record.order.filter((id) => id !== webhookId);
+	record.released.add(webhookId);
+	// Bounded like the record: a released id older than the record's reach is no longer needed.
+	if (record.released.size > DELIVERY_RECORD_LIMIT) {
+		record.released.delete(record.released.values().next().value as string);
+	}
+	// The stored record still names the id: the next claim rewrites it from the process record.
+	record.written = undefined;
 }
 
 /** The ids a stored record holds, oldest first. */

@@ -322,6 +322,28 @@ function shareableHeaders(headers: IDataObject): IDataObject {
 }
 
 /**
+ * Settles a claimed delivery once Truv has its answer. By default n8n answers after storing the
+ * execution: a 2xx means it is stored; anything else (n8n could not store it: a locked or full
+ * database, a queue that refused it) means Truv retries, and the retry must run. A connection
+ * Truv closed before the answer leaves it unknown whether n8n stored it, so the claim is kept:
+ * running a delivery twice is what duplicate tracking exists to prevent. Acknowledged before the
+ * execution, the claim is final at once, as that option documents.
+ */
+function settleWithAnswer(
+	context: IWebhookFunctions,
+	settle: (stored: boolean) => void,
+	answerFirst: boolean,
+): void {
+	if (answerFirst) {
+		settle(true);
+		return;
+	}
+	const response = context.getResponseObject();
+	response.once('finish', () => settle(response.statusCode < 300));
+	response.once('close', () => settle(true));
+}
+
+/**
  * Handles one delivery: checks size, signature (over the raw bytes), the event's selection,
  * filters and schema, duplicate tracking, optionally adds the order's details, and emits the item
  * on the output of its event. Every refusal is answered here, so n8n never starts an execution for
@@ -353,15 +375,20 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const { webhookId, output, orderId } = screening.accepted;
 
 	const options = this.getNodeParameter('options', {}) as IDataObject;
+	const answerFirst = options.acknowledge === 'beforeExecution';
 	// Test URL deliveries are often the same sample sent again while building a workflow.
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
-		const workflowId = this.getWorkflow().id ?? '';
-		const claimed = claimDelivery(
-			this.getWorkflowStaticData('node'),
-			`${workflowId}:${node.id ?? node.name}`,
-			webhookId,
-		);
-		if (!claimed) {
+		const recordKey = `${this.getWorkflow().id ?? ''}:${node.id ?? node.name}`;
+		const staticData = this.getWorkflowStaticData('node');
+		let claim = claimDelivery(staticData, recordKey, webhookId);
+		// A copy that arrives while the first is being answered waits for it: once n8n has stored
+		// that one's execution it is a duplicate; if n8n failed to, this copy runs instead.
+		while (claim.status === 'inFlight') {
+			claim = (await claim.outcome)
+				? { status: 'duplicate' }
+				: claimDelivery(staticData, recordKey, webhookId);
+		}
+		if (claim.status === 'duplicate') {
 			return answer(this, {
 				status: 200,
 				outcome: 'duplicate',
@@ -369,6 +396,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 				webhookId,
 			});
 		}
+		settleWithAnswer(this, claim.settle, answerFirst);
 	}
 
 	const accepted: DeliveryAnswer = {
@@ -377,7 +405,6 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		message: 'Delivery accepted',
 		webhookId,
 	};
-	const answerFirst = options.acknowledge === 'beforeExecution';
 	// Answered here, before n8n stores the execution (and before the order lookup, which Truv then
 	// does not wait for); n8n saves the static data (with this delivery's id) before it starts the
 	// execution.

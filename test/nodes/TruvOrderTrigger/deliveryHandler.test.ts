@@ -506,6 +506,63 @@ describe('duplicate deliveries', () => {
 		expect(again.workflowData).toBeDefined();
 	});
 
+	test('run when Truv retries a delivery whose execution n8n failed to store', async () => {
+		const body = orderBody('order-created');
+		const failed = await genuine(body, { storeExecution: async () => false });
+		expect(failed.status).toBe(500);
+		const retry = await genuine(body, { staticData: failed.staticData });
+		expect(retry.body.outcome).toBe('accepted');
+		expect(retry.workflowData).toBeDefined();
+		const again = await genuine(body, { staticData: retry.staticData });
+		expect(again.body.outcome).toBe('duplicate');
+	});
+
+	test('a copy that arrives while the first is being stored waits, and is a duplicate once it is', async () => {
+		const body = orderBody('order-created');
+		let storeFirst: (stored: boolean) => void = () => undefined;
+		const first = genuine(body, {
+			storeExecution: async () => await new Promise<boolean>((resolve) => (storeFirst = resolve)),
+		});
+		await new Promise((resolve) => setImmediate(resolve));
+		let copyAnswered = false;
+		const copy = genuine(body).then((result) => {
+			copyAnswered = true;
+			return result;
+		});
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(copyAnswered).toBe(false);
+		storeFirst(true);
+		expect((await first).body.outcome).toBe('accepted');
+		const copyResult = await copy;
+		expect(copyResult.body.outcome).toBe('duplicate');
+		expectNoExecution(copyResult);
+	});
+
+	test('a copy that arrives while n8n fails to store the first runs instead of it', async () => {
+		const body = orderBody('order-created');
+		let storeFirst: (stored: boolean) => void = () => undefined;
+		const first = genuine(body, {
+			storeExecution: async () => await new Promise<boolean>((resolve) => (storeFirst = resolve)),
+		});
+		await new Promise((resolve) => setImmediate(resolve));
+		const copy = genuine(body);
+		await new Promise((resolve) => setImmediate(resolve));
+		storeFirst(false);
+		expect((await first).status).toBe(500);
+		const copyResult = await copy;
+		expect(copyResult.body.outcome).toBe('accepted');
+		expect(copyResult.workflowData).toBeDefined();
+	});
+
+	test('acknowledged before the execution, a delivery is final at once: a copy is a duplicate', async () => {
+		const body = orderBody('order-created');
+		const parameters = { options: { acknowledge: 'beforeExecution' } };
+		const first = await genuine(body, { parameters, storeExecution: async () => false });
+		expect(first.body.outcome).toBe('accepted');
+		const copy = await genuine(body, { parameters, staticData: first.staticData });
+		expect(copy.body.outcome).toBe('duplicate');
+	});
+
 	test('are not recorded when the delivery was refused', async () => {
 		const body = orderBody('order-created');
 		const refused = await deliver({ rawBody: body, headers: {} });

@@ -49,7 +49,8 @@ export class TruvApi implements ICredentialType {
 				{ name: 'Production', value: 'prod' },
 			],
 			default: 'fromSecret',
-			description: 'The Truv environment webhooks are registered in',
+			description:
+				'The Truv environment of an Access Secret that does not start with sandbox-, dev- or prod-. A secret with one of these prefixes always uses its own environment: Truv signs webhooks with the secret of their environment.',
 		},
 		{
 			displayName: 'Secondary Access Secret',
@@ -85,7 +86,8 @@ export class TruvApi implements ICredentialType {
 	// quote Truv's body instead, but n8n offers it only the deprecated `request` helper.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			// An empty Base URL means Truv's own, as it does for the nodes.
+			baseURL: '={{($credentials.baseUrl || "https://prod.truv.com").trim().replace(/\\/+$/, "")}}',
 			url: '/v1/webhooks/',
 			method: 'GET',
 		},

@@ -92,6 +92,13 @@ function acknowledgement(reply: DeliveryAnswer): IDataObject {
 /** Answers the delivery from the node itself, so that n8n sends nothing more. */
 function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
 	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
+	// Refusals start no execution: n8n's log is the only place an operator can find them.
+	if (reply.status >= 400) {
+		context.logger.warn(
+			`Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
+			{ workflowId: context.getWorkflow().id, outcome: reply.outcome },
+		);
+	}
 	return { noWebhookResponse: true };
 }
 

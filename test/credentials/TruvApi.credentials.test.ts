@@ -112,6 +112,14 @@ describe('Truv API credential', () => {
 		);
 	});
 
+	test("its test goes to Truv's own API when the Base URL is empty, as the nodes do", () => {
+		const { baseURL } = credentialType.test.request;
+		expect(resolve(String(baseURL), { ...goodKeys(), baseUrl: '' })).toBe('https://prod.truv.com');
+		expect(resolve(String(baseURL), { ...goodKeys(), baseUrl: ' https://proxy/truv/ ' })).toBe(
+			'https://proxy/truv',
+		);
+	});
+
 	test("its rules explain Truv's 403 and a Base URL without Truv's API", async () => {
 		standIn.setFault({ path: '/v1/webhooks/', kind: 'status403', times: 1 });
 		expect(await sendTestRequest(goodKeys())).toBe(403);

@@ -319,6 +319,50 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		);
 	});
 
+	test('a delivery whose execution PostgreSQL refused to store gets an error, and runs once when Truv sends it again', async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-refresh-failed');
+		const body = Buffer.from(JSON.stringify(event));
+		// For a moment the database refuses every new execution, as a full disk would.
+		await postgres.query(
+			n8n.database,
+			`CREATE FUNCTION truv_e2e_refuse_execution() RETURNS trigger AS $$
+				BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END
+			$$ LANGUAGE plpgsql;
+			CREATE TRIGGER truv_e2e_refuse_execution BEFORE INSERT ON execution_entity
+				FOR EACH ROW EXECUTE FUNCTION truv_e2e_refuse_execution();`,
+		);
+		let refused;
+		try {
+			refused = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		} finally {
+			await postgres.query(
+				n8n.database,
+				`DROP TRIGGER truv_e2e_refuse_execution ON execution_entity;
+				DROP FUNCTION truv_e2e_refuse_execution();`,
+			);
+		}
+		expect(refused.attempts.map((attempt) => attempt.status)).toEqual([500]);
+		// Truv's retry of the same signed bytes, then one more copy.
+		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		const copy = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		expect(
+			[retried, copy].map(({ attempts }) => {
+				const [attempt] = attempts;
+				return [attempt.status, JSON.parse(attempt.responseBody ?? '{}').outcome];
+			}),
+		).toEqual([
+			[200, 'accepted'],
+			[200, 'duplicate'],
+		]);
+		const executions = await routingExecutions(before + 1);
+		expect(
+			executions.filter(
+				(execution) => triggerOutput(execution).json.webhook_id === event.webhook_id,
+			),
+		).toHaveLength(1);
+	});
+
 	test('after a restart of n8n there is still exactly one Truv webhook and deliveries run', async () => {
 		const before = await routingCount();
 		await n8n.restart();

@@ -43,11 +43,18 @@ export function environmentFromSecret(secret: string): TruvEnvironment | undefin
 	return ENVIRONMENT_PREFIXES.find(([prefix]) => secret.startsWith(prefix))?.[1];
 }
 
+/**
+ * The environment of the credential's secret. Its prefix decides, whatever the Environment field
+ * says: Truv signs a webhook's deliveries with the secret of the webhook's environment, so a
+ * webhook registered in another environment than the secret's would never pass the signature
+ * check. The field names the environment only of a secret without a known prefix.
+ */
 export function resolveEnvironment(credentials: TruvCredentials): TruvEnvironment | undefined {
-	if (credentials.environment && credentials.environment !== 'fromSecret') {
-		return credentials.environment;
-	}
-	return environmentFromSecret(credentials.accessSecret ?? '');
+	const fromSecret = environmentFromSecret(credentials.accessSecret ?? '');
+	if (fromSecret) return fromSecret;
+	return credentials.environment && credentials.environment !== 'fromSecret'
+		? credentials.environment
+		: undefined;
 }
 
 /** Secrets a genuine delivery may be signed with: both during a key rotation. */

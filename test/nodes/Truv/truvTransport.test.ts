@@ -8,6 +8,7 @@ import { startTruvStandIn, type TruvStandIn } from '../../../dev/truv-stand-in/t
 import {
 	MAX_LIST_PAGES,
 	nextPagePath,
+	resolveEnvironment,
 	truvListRequest,
 } from '../../../nodes/Truv/shared/truvTransport';
 import { runTruvNode, standInCredentials, truvNodeError } from '../../helpers/truvNode';
@@ -52,6 +53,23 @@ async function fakeTruv(page: (url: URL, base: string) => unknown) {
 	});
 	return { base, requested };
 }
+
+describe('resolveEnvironment', () => {
+	const keys = { clientId: 'client', accessSecret: 'sandbox-secret' };
+
+	test("takes the secret's environment, whatever the Environment field says", () => {
+		expect(resolveEnvironment({ ...keys, environment: 'fromSecret' })).toBe('sandbox');
+		expect(resolveEnvironment({ ...keys, environment: 'prod' })).toBe('sandbox');
+		expect(resolveEnvironment({ ...keys, accessSecret: 'prod-secret' })).toBe('prod');
+	});
+
+	test('takes the Environment field for a secret without a known prefix, or none', () => {
+		expect(resolveEnvironment({ ...keys, accessSecret: 'legacy', environment: 'dev' })).toBe('dev');
+		expect(resolveEnvironment({ ...keys, accessSecret: 'legacy', environment: 'fromSecret' })).toBe(
+			undefined,
+		);
+	});
+});
 
 describe('nextPagePath', () => {
 	const base = 'https://proxy.example.com/truv';

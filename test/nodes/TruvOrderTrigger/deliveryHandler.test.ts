@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -199,6 +201,27 @@ describe('signature', () => {
 		});
 		expect(result.status).toBe(401);
 		expectNoExecution(result);
+	});
+
+	test("leaves a line in n8n's log for a refused delivery, without its body", async () => {
+		// n8n-core's own copy of its logger: the one the node's context hands out.
+		const { Logger } = createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common');
+		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		try {
+			const body = orderBody('order-created');
+			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
+			expect(warn).toHaveBeenCalledTimes(1);
+			const [message, meta] = warn.mock.calls[0];
+			expect(message).toMatch(
+				/^Truv Order Trigger did not start the workflow for a delivery \(401 invalid_signature\): /,
+			);
+			expect(meta).toEqual(expect.objectContaining({ outcome: 'invalid_signature' }));
+			expect(message).not.toContain(JSON.parse(body.toString()).webhook_id);
+		} finally {
+			warn.mockRestore();
+		}
 	});
 
 	test('finds the header whatever its case', async () => {

@@ -229,9 +229,10 @@ describe('automatic registration', () => {
 		).toEqual(['prod', 'sandbox']);
 	});
 
-	test('takes the environment from the credential when it is set explicitly', async () => {
+	test("keeps the secret's environment when the credential's Environment contradicts it", async () => {
+		// Truv would sign the deliveries of a dev webhook with the dev secret, which n8n lacks.
 		await trigger({ credentials: standInCredentials({ environment: 'dev' }) }).activate();
-		expect(standIn.webhooks()[0].env_type).toBe('dev');
+		expect(standIn.webhooks()[0].env_type).toBe('sandbox');
 	});
 });
 

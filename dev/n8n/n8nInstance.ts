@@ -89,8 +89,11 @@ export interface N8nInstance extends N8nClient {
 	stop(): Promise<void>;
 	/** SIGKILL to n8n's process group, as a crash or an OOM kill would. */
 	kill(): Promise<void>;
-	/** Stops and starts again with the same user folder, database and ports. */
-	restart(): Promise<void>;
+	/**
+	 * Stops and starts again with the same user folder, database and ports; `whileStopped` runs
+	 * in between, for what happens elsewhere while n8n is down (Truv disabling a webhook, say).
+	 */
+	restart(options?: { whileStopped?: () => Promise<void> | void }): Promise<void>;
 }
 
 /**
@@ -248,9 +251,10 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 				await stopOwnedServers();
 			}),
 		kill: async () => await serialized(async () => await n8nProcess.stop('SIGKILL', 0)),
-		restart: async () =>
+		restart: async ({ whileStopped } = {}) =>
 			await serialized(async () => {
 				await n8nProcess.stop('SIGTERM', 60_000);
+				await whileStopped?.();
 				await start();
 			}),
 	};

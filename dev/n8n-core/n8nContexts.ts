@@ -420,6 +420,41 @@ function releaseSshCleanupTimer(): void {
 	manager.cleanupTimer?.unref();
 }
 
+export interface TriggerExecutionOptions extends ContextOptions {
+	/** What webhook() emitted: one array of items per output. */
+	outputs: INodeExecutionData[][];
+	mode?: WorkflowExecuteMode;
+}
+
+/**
+ * n8n-core's ExecuteContext for the trigger's step in the execution a delivery started, as
+ * n8n's WorkflowExecute builds it for a start node: webhook()'s outputs are its input.
+ */
+export function triggerExecution(options: TriggerExecutionOptions): {
+	workflow: Workflow;
+	run(): Promise<INodeExecutionData[][]>;
+} {
+	const { workflow, node } = buildWorkflow(options);
+	const inputData: ITaskDataConnections = { main: options.outputs };
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalDataFor(options),
+		options.mode ?? 'webhook',
+		createRunExecutionData(),
+		0,
+		options.outputs.find((items) => items.length > 0) ?? [],
+		inputData,
+		{ node, data: inputData, source: null },
+		[],
+	);
+	releaseSshCleanupTimer();
+	return {
+		workflow,
+		run: async () => (await nodeType.execute!.call(context)) as INodeExecutionData[][],
+	};
+}
+
 export interface ExecuteOptions extends ContextOptions {
 	/** The items the node receives; one empty item (as after a manual trigger) by default. */
 	inputItems?: INodeExecutionData[];

@@ -1,11 +1,14 @@
 import type {
+	IExecuteFunctions,
 	IHookFunctions,
+	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { runDeliveryExecution } from './deliveryExecution';
 import { handleTruvDelivery } from './deliveryHandler';
 import { ORDER_DETAILS_TIMEOUT_MS } from './orderDetails';
 import { TASK_STATUS_UPDATED_EVENT } from './taskEventSchema';
@@ -244,5 +247,11 @@ export class TruvOrderTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await handleTruvDelivery.call(this);
+	}
+
+	// Without it n8n passes webhook()'s items on by itself; with it, the trigger also runs inside
+	// the execution it started, where what it records is saved by n8n 2.41 too.
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await runDeliveryExecution.call(this);
 	}
 }

@@ -170,6 +170,34 @@ function forget(record: ProcessRecord, webhookId: string): void {
 	record.written = undefined;
 }
 
+/**
+ * Adds the deliveries of one execution (and whatever else this process claimed) to the stored
+ * record, inside the execution: n8n stores the execution's static data when it ends, which n8n
+ * 2.41 does not do for the webhook call itself when n8n answers after storing the execution. By
+ * then the execution is stored, so the record never names a delivery n8n failed to store. Returns
+ * whether the stored record changed; unchanged (n8n 2.8 saved it with the webhook call), n8n has
+ * nothing more to write.
+ */
+export function recordExecutedDeliveries(
+	staticData: IDataObject,
+	recordKey: string,
+	webhookIds: string[],
+): boolean {
+	const ids = idsOf(storedRecord(staticData));
+	const present = new Set(ids);
+	if (webhookIds.every((id) => present.has(id))) return false;
+	// Concurrent executions each save the whole record: each adds back what the others added.
+	const claimedHere = processRecords.get(recordKey)?.order ?? [];
+	for (const id of [...claimedHere, ...webhookIds]) {
+		if (!present.has(id)) {
+			present.add(id);
+			ids.push(id);
+		}
+	}
+	staticData[STATIC_DATA_KEY] = serialise(ids.slice(-DELIVERY_RECORD_LIMIT));
+	return true;
+}
+
 /** The ids a stored record holds, oldest first. */
 export function storedWebhookIds(staticData: IDataObject): string[] {
 	return idsOf(storedRecord(staticData));

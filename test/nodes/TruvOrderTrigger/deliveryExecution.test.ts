@@ -1,0 +1,128 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { deliver, triggerExecution, SANDBOX_SECRET } from '../../../dev/n8n-core/n8nContexts';
+import {
+	forgetProcessRecords,
+	storedWebhookIds,
+} from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
+
+const NODE_STATIC_DATA = 'node:Truv Order Trigger';
+
+beforeEach(() => {
+	forgetProcessRecords();
+	forgetSigningSecrets();
+});
+
+let sequence = 0;
+function orderBody(fixture: string): Buffer {
+	sequence += 1;
+	return Buffer.from(
+		JSON.stringify({ ...fixtureJson(fixture), webhook_id: `exec-${sequence}-${Date.now()}` }),
+	);
+}
+
+/** One delivery through webhook(), then its execution, each with static data as n8n loads it. */
+async function deliverAndExecute(body: Buffer, storedBefore: IDataObject = {}) {
+	const delivery = await deliver({
+		rawBody: body,
+		headers: signedHeaders(body, SANDBOX_SECRET),
+		staticData: JSON.parse(JSON.stringify(storedBefore)) as IDataObject,
+	});
+	// n8n 2.41 does not save the webhook call's static data: the execution loads the stored one.
+	const execution = triggerExecution({
+		outputs: delivery.workflowData!,
+		staticData: JSON.parse(JSON.stringify(storedBefore)) as IDataObject,
+	});
+	return { delivery, execution, outputs: await execution.run() };
+}
+
+function nodeStaticData(staticData: IDataObject): IDataObject {
+	return (staticData[NODE_STATIC_DATA] as IDataObject | undefined) ?? {};
+}
+
+describe("the trigger's step in the execution a delivery started", () => {
+	test("passes webhook()'s outputs on unchanged", async () => {
+		const body = orderBody('order-refresh-failed');
+		const { delivery, outputs } = await deliverAndExecute(body);
+		expect(outputs).toEqual(delivery.workflowData);
+		expect(outputs[2]).toEqual([{ json: JSON.parse(body.toString()) }]);
+	});
+
+	test('records the delivery in the static data n8n saves with the execution', async () => {
+		const body = orderBody('order-created');
+		const { execution } = await deliverAndExecute(body);
+		const saved = nodeStaticData(execution.workflow.staticData);
+		expect(storedWebhookIds(saved)).toEqual([JSON.parse(body.toString()).webhook_id]);
+		expect(execution.workflow.staticData.__dataChanged).toBe(true);
+	});
+
+	test('what it saved makes a copy sent after a restart a duplicate', async () => {
+		const body = orderBody('order-created');
+		const { execution } = await deliverAndExecute(body);
+		const saved = JSON.parse(JSON.stringify(execution.workflow.staticData)) as IDataObject;
+		forgetProcessRecords();
+		const again = await deliver({
+			rawBody: body,
+			headers: signedHeaders(body, SANDBOX_SECRET),
+			staticData: saved,
+		});
+		expect(again.body.outcome).toBe('duplicate');
+	});
+
+	test('leaves the static data unchanged when it already names the delivery (nothing to save)', async () => {
+		const body = orderBody('order-created');
+		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });
+		// n8n 2.8 saved the webhook call's static data before starting the execution.
+		const stored = JSON.parse(JSON.stringify(delivery.staticData)) as IDataObject;
+		const execution = triggerExecution({ outputs: delivery.workflowData!, staticData: stored });
+		await execution.run();
+		expect(execution.workflow.staticData.__dataChanged).toBe(false);
+	});
+
+	test('keeps the deliveries of concurrent executions that each loaded the same record', async () => {
+		const first = orderBody('order-created');
+		const second = orderBody('order-status-updated-completed');
+		const a = await deliver({ rawBody: first, headers: signedHeaders(first, SANDBOX_SECRET) });
+		const b = await deliver({ rawBody: second, headers: signedHeaders(second, SANDBOX_SECRET) });
+		const executionA = triggerExecution({ outputs: a.workflowData!, staticData: {} });
+		const executionB = triggerExecution({ outputs: b.workflowData!, staticData: {} });
+		await executionA.run();
+		await executionB.run();
+		// B saves last and wins in the database: it still names A's delivery.
+		expect(storedWebhookIds(nodeStaticData(executionB.workflow.staticData))).toEqual(
+			[first, second].map((body) => JSON.parse(body.toString()).webhook_id),
+		);
+	});
+
+	test('records nothing on the test URL or with Skip Duplicate Deliveries off', async () => {
+		const body = orderBody('order-created');
+		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });
+		const manual = triggerExecution({ outputs: delivery.workflowData!, mode: 'manual' });
+		await manual.run();
+		expect(nodeStaticData(manual.workflow.staticData)).toEqual({});
+		const off = triggerExecution({
+			outputs: delivery.workflowData!,
+			parameters: { options: { skipDuplicates: false } },
+		});
+		await off.run();
+		expect(nodeStaticData(off.workflow.staticData)).toEqual({});
+	});
+
+	test('passes the Connection Failed output on too', async () => {
+		const payload = { ...fixtureJson('task-status-updated'), webhook_id: 'exec-task-1' };
+		payload.status = 'login_error';
+		const body = Buffer.from(JSON.stringify(payload));
+		const parameters = { events: ['task-status-updated'] };
+		const delivery = await deliver({
+			rawBody: body,
+			headers: signedHeaders(body, SANDBOX_SECRET),
+			parameters,
+		});
+		const execution = triggerExecution({ outputs: delivery.workflowData!, parameters });
+		const outputs = await execution.run();
+		expect(outputs).toHaveLength(4);
+		expect(outputs[3]).toEqual(delivery.workflowData![3]);
+	});
+});

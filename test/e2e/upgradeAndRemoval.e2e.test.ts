@@ -68,14 +68,6 @@ interface Observed {
 	 * the new ones, and looks the node type up again for every production webhook call.
 	 */
 	updateNeedsRestart: boolean;
-	/**
-	 * Whether Truv resending a delivery the workflow ran before the update (or restart) runs it
-	 * again. The trigger remembers webhook_ids in its process and in the workflow's static data;
-	 * an update loads the package's code afresh, which forgets the former, so only what n8n saved
-	 * of the latter is left.
-	 */
-	replayRunsAfterUpdate: boolean;
-	replayRunsAfterRestart: boolean;
 	/** What a production webhook of the trigger answers while the package is uninstalled. */
 	uninstalledStatus: number;
 	/**
@@ -86,20 +78,13 @@ interface Observed {
 }
 
 const observed: Record<N8nVersion, Observed> = {
-	// Saves the static data of every production webhook call: the record of webhook_ids survives.
 	'2.8.4': {
 		updateNeedsRestart: false,
-		replayRunsAfterUpdate: false,
-		replayRunsAfterRestart: false,
 		uninstalledStatus: 500,
 		deletedWorkflowKeepsItsPath: true,
 	},
-	// Does not save the static data of a call answered after the execution is stored (every
-	// accepted delivery), so a delivery accepted once is remembered by the process only.
 	'2.41.1': {
 		updateNeedsRestart: false,
-		replayRunsAfterUpdate: true,
-		replayRunsAfterRestart: true,
 		uninstalledStatus: 400,
 		deletedWorkflowKeepsItsPath: false,
 	},
@@ -399,7 +384,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		expect(slackRun.data?.resultData.lastNodeExecuted).toBe('Post to Slack');
 	});
 
-	test(`Community Nodes → Update loads the new release for active workflows without a restart (replays ${behaviour.replayRunsAfterUpdate ? 'run again' : 'do not run'})`, async () => {
+	// An update loads the package's code afresh, which forgets what the trigger remembered in its
+	// process; what its executions recorded in the workflow's static data is what recognises replays.
+	test('Community Nodes → Update loads the new release for active workflows without a restart; replays do not run', async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
 		const updated = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
@@ -456,19 +443,19 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		}
 
 		for (const delivery of before) {
-			await deliverExpecting(delivery, behaviour.replayRunsAfterUpdate ? 'accepted' : 'duplicate');
+			await deliverExpecting(delivery, 'duplicate');
 		}
 		await expectRuns();
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 	});
 
-	test(`after a restart: the same Truv webhooks, new deliveries run once, replays ${behaviour.replayRunsAfterRestart ? 'run again once' : 'do not run'}`, async () => {
+	test('after a restart: the same Truv webhooks, new deliveries run once, replays do not run', async () => {
 		await n8n.restart();
 		for (const { path } of examples.values()) await n8n.waitForWebhook(path);
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 
 		for (const delivery of [...sent]) {
-			await deliverExpecting(delivery, behaviour.replayRunsAfterRestart ? 'accepted' : 'duplicate');
+			await deliverExpecting(delivery, 'duplicate');
 		}
 		for (const delivery of [
 			newDelivery('order-status-updated-completed'),

@@ -111,8 +111,11 @@ describe("the trigger's step in the execution a delivery started", () => {
 	});
 
 	test('passes the Connection Failed output on too', async () => {
-		const payload = { ...fixtureJson('task-status-updated'), webhook_id: 'exec-task-1' };
-		payload.status = 'login_error';
+		const payload: IDataObject = {
+			...fixtureJson('task-status-updated'),
+			webhook_id: 'exec-task-1',
+			status: 'login_error',
+		};
 		const body = Buffer.from(JSON.stringify(payload));
 		const parameters = { events: ['task-status-updated'] };
 		const delivery = await deliver({

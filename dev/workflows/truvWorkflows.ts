@@ -1,6 +1,7 @@
 // Workflows the end-to-end tests (and `npm start`) run: the shipped examples, wired to local
 // credentials and sinks, and a routing workflow that sends each output to its own sink path; and
 // a Slack API stand-in for an HTTP sink, for the examples that post to Slack.
+import { randomUUID } from 'crypto';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
@@ -52,9 +53,34 @@ export interface ExampleOverrides {
 	parameters?: Record<string, Record<string, unknown>>;
 }
 
-/** An example workflow as shipped, with its credentials and chosen parameters replaced. */
+/** An example workflow exactly as shipped: its trigger has no webhookId. */
+export function shippedExample(file: string): WorkflowJson {
+	return JSON.parse(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as WorkflowJson;
+}
+
+/**
+ * The workflow as n8n's editor saves it after Import from File: every Truv Order Trigger without
+ * a webhookId gets a new one (n8n 2.8's editor in useCanvasOperations' resolveNodeWebhook, 2.41's
+ * editor through n8n-workflow's resolveNodeWebhookId, which 2.41's server also applies when it
+ * creates a workflow). The examples ship without one, so every import listens on its own URL.
+ */
+export function asImportedByEditor(workflow: WorkflowJson): WorkflowJson {
+	return {
+		...workflow,
+		nodes: workflow.nodes.map((node) =>
+			node.type === TRUV_TRIGGER_TYPE && node.webhookId === undefined
+				? { ...node, webhookId: randomUUID() }
+				: node,
+		),
+	};
+}
+
+/**
+ * An example workflow as the editor imports it (a fresh webhookId for its trigger), with its
+ * credentials and chosen parameters replaced.
+ */
 export function exampleWorkflow(file: string, overrides: ExampleOverrides = {}): WorkflowJson {
-	const workflow = JSON.parse(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as WorkflowJson & {
+	const workflow = asImportedByEditor(shippedExample(file)) as WorkflowJson & {
 		nodes: WorkflowNode[];
 	};
 	for (const node of workflow.nodes) {
@@ -74,12 +100,13 @@ export function hasTruvTrigger(workflow: WorkflowJson): boolean {
 
 /** The examples Truv delivers to, each registering one Truv webhook when published. */
 export const triggerExampleFiles = exampleFiles.filter((file) =>
-	hasTruvTrigger(exampleWorkflow(file)),
+	hasTruvTrigger(shippedExample(file)),
 );
 
 export function triggerWebhookId(workflow: WorkflowJson): string {
 	const trigger = workflow.nodes.find((node) => node.type === TRUV_TRIGGER_TYPE);
-	return String(trigger?.webhookId);
+	if (typeof trigger?.webhookId !== 'string') throw new Error(`${workflow.name}: no webhookId`);
+	return trigger.webhookId;
 }
 
 /** What n8n's Slack node posted to `chat.postMessage`. */

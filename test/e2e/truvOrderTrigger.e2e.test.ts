@@ -31,6 +31,7 @@ import {
 	exampleWorkflow,
 	outputPath,
 	routingWorkflow,
+	shippedExample,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
@@ -47,6 +48,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 	let httpSink: HttpSink;
 	let smtpSink: SmtpSink;
 	let truvCredential: CreatedCredential;
+	let smtpCredential: CreatedCredential;
 	let emailWorkflowId: string;
 	let routingWorkflowId: string;
 	const routingWebhookId = `truv-routing-${version.replace(/\./g, '-')}`;
@@ -122,7 +124,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 	});
 
 	test('activation registers one Truv webhook per trigger, with its selected events', async () => {
-		const smtpCredential = await n8n.createCredential('smtp', 'SMTP sink', {
+		smtpCredential = await n8n.createCredential('smtp', 'SMTP sink', {
 			host: '127.0.0.1',
 			port: smtpSink.port,
 			secure: false,
@@ -252,6 +254,56 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		// A genuine delivery after them: once it has run, nothing else may have.
 		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
 		await routingExecutions(before + 1);
+	});
+
+	test('an example imported twice, as Import from File does, listens on two URLs of its own, each running only its own workflow', async () => {
+		const file = 'truv-refresh-failed-to-email.json';
+		// Shipped without webhookId: n8n keeps one on import, so a fixed id would be the same URL
+		// on every instance that imports the example, and a collision on one that imports it twice.
+		expect(shippedExample(file).nodes.filter((node) => 'webhookId' in node)).toEqual([]);
+		const registeredBefore = standIn.webhooks().length;
+		const copies: Array<{ workflowId: string; url: string; event: Record<string, unknown> }> = [];
+		for (const copy of [1, 2]) {
+			const workflow = exampleWorkflow(file, {
+				credentials: {
+					truvApi: { id: truvCredential.id, name: truvCredential.name },
+					smtp: { id: smtpCredential.id, name: smtpCredential.name },
+				},
+			});
+			workflow.name = `${workflow.name} (import ${copy})`;
+			const created = await n8n.createWorkflow(workflow);
+			const stored = created.nodes.find((node) => node.type === TRUV_TRIGGER_TYPE);
+			expect(stored?.webhookId).toBe(triggerWebhookId(workflow));
+			await n8n.activateWorkflow(created.id);
+			const path = `${triggerWebhookId(workflow)}/webhook`;
+			await n8n.waitForWebhook(path);
+			const event = freshEvent('order-refresh-failed');
+			copies.push({ workflowId: created.id, url: n8n.webhookUrl(path), event });
+		}
+		expect(new Set(copies.map(({ url }) => url)).size).toBe(2);
+		const registered = await truvWebhooks(registeredBefore + 2);
+		expect(registered.map(({ webhook_url }) => webhook_url)).toEqual(
+			expect.arrayContaining(copies.map(({ url }) => url)),
+		);
+
+		for (const copy of copies) {
+			const result = await standIn.deliver(Buffer.from(JSON.stringify(copy.event)), {
+				url: copy.url,
+				maxRetries: 0,
+			});
+			expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
+		}
+		for (const copy of copies) {
+			const [execution] = await exactlyExecutions(n8n, copy.workflowId, 1);
+			expect(execution.status).toBe('success');
+			expect(triggerOutput(execution)).toEqual({
+				output: OUTPUT_INDEX['order-refresh-failed'],
+				json: copy.event,
+			});
+		}
+
+		for (const copy of copies) await n8n.deactivateWorkflow(copy.workflowId);
+		await truvWebhooks(registeredBefore);
 	});
 
 	test("a signed delivery Truv's format does not describe is acknowledged (Truv does not retry it) and shown as a failed execution, once", async () => {

@@ -126,6 +126,19 @@ describe('Truv Order Trigger description', () => {
 		expect(triggerCount).toBeGreaterThan(0);
 	});
 
+	test('ships examples without webhookId, so that each import gets a URL of its own', () => {
+		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		const files = readdirSync(examplesDir).filter((name) => name.endsWith('.json'));
+		expect(files.length).toBeGreaterThan(0);
+		for (const file of files) {
+			const workflow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
+			const withIds = workflow.nodes
+				.filter((node: Record<string, unknown>) => 'webhookId' in node)
+				.map((node: { name: string }) => node.name);
+			expect({ file, withIds }).toEqual({ file, withIds: [] });
+		}
+	});
+
 	test('has a codex in Finance & Accounting with documentation links', () => {
 		const codex = JSON.parse(readFileSync(join(nodeDir, 'TruvOrderTrigger.node.json'), 'utf8'));
 		expect(codex.node).toBe(`${packageJson.name}.${description.name}`);

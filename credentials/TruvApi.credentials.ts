@@ -66,8 +66,9 @@ export class TruvApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'https://prod.truv.com',
+			placeholder: 'https://prod.truv.com',
 			description:
-				'Advanced: the Truv API address. Keep the default unless you reach Truv through a proxy.',
+				'Advanced: the Truv API address, such as https://prod.truv.com (https:// is assumed when left out). Keep the default unless you reach Truv through a proxy.',
 		},
 	];
 
@@ -86,8 +87,10 @@ export class TruvApi implements ICredentialType {
 	// quote Truv's body instead, but n8n offers it only the deprecated `request` helper.
 	test: ICredentialTestRequest = {
 		request: {
-			// An empty Base URL means Truv's own, as it does for the nodes.
-			baseURL: '={{($credentials.baseUrl || "https://prod.truv.com").trim().replace(/\\/+$/, "")}}',
+			// As the nodes read it (truvBaseUrl): empty means Truv's own API, and an address without
+			// its scheme gets https://.
+			baseURL:
+				'={{ (/^[a-z][a-z0-9+.-]*:\\/\\//i.test(($credentials.baseUrl || "https://prod.truv.com").trim()) ? "" : "https://") + ($credentials.baseUrl || "https://prod.truv.com").trim().replace(/\\/+$/, "") }}',
 			url: '/v1/webhooks/',
 			method: 'GET',
 		},

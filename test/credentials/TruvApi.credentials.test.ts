@@ -2,6 +2,7 @@ import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-work
 import { Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
+import { truvBaseUrl } from '../../nodes/Truv/shared/truvTransport';
 import { startTruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 
@@ -118,6 +119,29 @@ describe('Truv API credential', () => {
 		expect(resolve(String(baseURL), { ...goodKeys(), baseUrl: ' https://proxy/truv/ ' })).toBe(
 			'https://proxy/truv',
 		);
+	});
+
+	test('its test and the nodes read a Base URL typed without https:// as https', () => {
+		const { baseURL } = credentialType.test.request;
+		for (const [typed, meant] of [
+			['prod.truv.com', 'https://prod.truv.com'],
+			[' prod.truv.com/ ', 'https://prod.truv.com'],
+			['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
+			['HTTPS://Prod.Truv.com', 'HTTPS://Prod.Truv.com'],
+		]) {
+			const credentials = { ...goodKeys(), baseUrl: typed };
+			expect({ typed, test: resolve(String(baseURL), credentials) }).toEqual({
+				typed,
+				test: meant,
+			});
+			expect({
+				typed,
+				nodes: truvBaseUrl({ clientId: '', accessSecret: '', baseUrl: typed }),
+			}).toEqual({
+				typed,
+				nodes: meant,
+			});
+		}
 	});
 
 	test("its rules explain Truv's 403 and a Base URL without Truv's API", async () => {

@@ -64,8 +64,14 @@ export function signingSecrets(credentials: TruvCredentials): string[] {
 	);
 }
 
+/**
+ * The credential's Base URL, without trailing slashes. An address typed without its scheme
+ * (prod.truv.com) is no URL for n8n's HTTP client, which reports a bare ERR_INVALID_URL; Truv's
+ * API is only served over https, so https:// is what was meant. The credential test does the same.
+ */
 export function truvBaseUrl(credentials: TruvCredentials): string {
-	return (credentials.baseUrl || TRUV_PRODUCTION_BASE_URL).trim().replace(/\/+$/, '');
+	const baseUrl = (credentials.baseUrl || TRUV_PRODUCTION_BASE_URL).trim().replace(/\/+$/, '');
+	return /^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl) ? baseUrl : `https://${baseUrl}`;
 }
 
 export function isTruvProductionApi(credentials: TruvCredentials): boolean {

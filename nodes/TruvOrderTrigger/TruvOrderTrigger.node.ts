@@ -23,7 +23,10 @@ export class TruvOrderTrigger implements INodeType {
 	// adds the order under order_details. n8n-workflow 2.8, which the package builds against, lacks
 	// the field; n8n 2.8 ignores it.
 	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
-		displayName: 'Truv Order Trigger',
+		// n8n's editor names the service in its own sentences after the display name without
+		// " Trigger" ("Go to Truv and create an event"), as for Slack and Slack Trigger; new nodes are
+		// still called Truv Order Trigger on the canvas, as in the examples.
+		displayName: 'Truv Trigger',
 		name: 'truvOrderTrigger',
 		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
 		group: ['trigger'],
@@ -32,7 +35,8 @@ export class TruvOrderTrigger implements INodeType {
 		// cost per request; any later version skips it. A whole number, because n8n up to 2.40 keeps
 		// a package's node versions in an integer column on PostgreSQL and fails to install 1.1.
 		version: 2,
-		subtitle: '={{($parameter["events"] || []).length + " event(s)"}}',
+		subtitle:
+			'={{ ($parameter["events"] || []).length === 1 ? "1 event" : ($parameter["events"] || []).length + " events" }}',
 		description:
 			'Starts the workflow when Truv reports an order event (created, status updated, refresh failed) or a failed connection attempt',
 		defaults: {
@@ -104,32 +108,33 @@ export class TruvOrderTrigger implements INodeType {
 				name: 'events',
 				type: 'multiOptions',
 				required: true,
+				// In the order of the outputs (not alphabetical): each event names the output it goes to.
 				options: [
-					{
-						name: 'Connection Failed',
-						value: TASK_STATUS_UPDATED_EVENT,
-						description:
-							'An applicant could not connect an employer or account (wrong login, MFA, locked account, provider unavailable, …). The item carries the order’s employer_id. The order events show only successful connections.',
-					},
 					{
 						name: 'Order Created',
 						value: 'order-created',
-						description: 'An order was created (status is always pending)',
-					},
-					{
-						name: 'Order Refresh Failed',
-						value: 'order-refresh-failed',
-						description: 'A refresh of an order’s data failed',
+						description: 'An order was created (status is always pending). Output: Created.',
 					},
 					{
 						name: 'Order Status Updated',
 						value: 'order-status-updated',
-						description: 'One employer or account of an order changed status',
+						description: 'One employer or account of an order changed status. Output: Status.',
+					},
+					{
+						name: 'Order Refresh Failed',
+						value: 'order-refresh-failed',
+						description: 'A refresh of an order’s data failed. Output: Refresh Failed.',
+					},
+					{
+						name: 'Connection Failed',
+						value: TASK_STATUS_UPDATED_EVENT,
+						description:
+							'An applicant could not connect an employer or account (wrong login, MFA, locked account, provider unavailable, …). The item carries the order’s employer_id; the order events show only successful connections. Output: No Connection.',
 					},
 				],
 				default: ['order-created', 'order-status-updated', 'order-refresh-failed'],
 				description:
-					'The events that start the workflow. Each goes to its own output (Connection Failed adds a fourth); other Truv events are acknowledged and ignored.',
+					'The events that start the workflow. Each goes to its own output: Created, Status, Refresh Failed, and No Connection once Connection Failed is selected. Other Truv events are acknowledged and ignored.',
 			},
 			{
 				displayName: 'Order Statuses',
@@ -188,19 +193,20 @@ export class TruvOrderTrigger implements INodeType {
 						name: 'acknowledge',
 						type: 'options',
 						default: 'executionStored',
-						description: 'When Truv gets its 200 for an accepted delivery',
+						// n8n shows an option's description on one line, cut to the width of the dropdown:
+						// each states its trade-off in a few words, the parameter's description in full.
+						description:
+							'When Truv gets its 200 for an accepted delivery. After storing (default): if n8n crashes, no acknowledged delivery is lost, and n8n paces bursts. Before starting: faster under bursts, but a delivery acknowledged just before a crash has no execution, and Truv does not send it again.',
 						options: [
 							{
-								name: 'Once the Execution Is Stored',
+								name: 'After Storing the Execution (Safest)',
 								value: 'executionStored',
-								description:
-									'Let n8n answer once it has stored the execution: a crash of n8n loses no acknowledged delivery, and bursts are paced by n8n',
+								description: 'No acknowledged delivery is lost if n8n crashes',
 							},
 							{
-								name: 'Before Starting the Execution',
+								name: 'Before Starting the Execution (Fastest)',
 								value: 'beforeExecution',
-								description:
-									'Answer as soon as the delivery is checked, before n8n stores the execution: faster under bursts, but deliveries acknowledged just before n8n crashes have no execution and Truv does not send them again',
+								description: 'A crash can lose deliveries already acknowledged',
 							},
 						],
 					},

@@ -5,14 +5,18 @@ import { ORDER_EVENT_TYPES } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
 import { TASK_STATUS_UPDATED_EVENT } from './taskEventSchema';
 
-/** The name of each order event's output; the outputs keep the order of ORDER_EVENT_TYPES. */
+/**
+ * The name of each order event's output; the outputs keep the order of ORDER_EVENT_TYPES. Short,
+ * because n8n's canvas cuts an output label after about 70 pixels (with no tooltip), and without
+ * "Order", which the node's name already says: n8n shows them as "Created Branch" and so on.
+ */
 export const ORDER_OUTPUT_NAMES: Record<OrderEventType, string> = {
-	'order-created': 'Order Created',
-	'order-status-updated': 'Order Status Updated',
-	'order-refresh-failed': 'Order Refresh Failed',
+	'order-created': 'Created',
+	'order-status-updated': 'Status',
+	'order-refresh-failed': 'Refresh Failed',
 };
 
-export const CONNECTION_FAILED_OUTPUT_NAME = 'Connection Failed';
+export const CONNECTION_FAILED_OUTPUT_NAME = 'No Connection';
 
 /**
  * Connection Failed comes after the order outputs, so that adding it leaves the connections of

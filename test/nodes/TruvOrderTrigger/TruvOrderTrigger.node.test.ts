@@ -18,9 +18,9 @@ function outputsFor(parameters: INodeParameters) {
 }
 
 const ORDER_OUTPUTS = [
-	{ type: 'main', displayName: 'Order Created' },
-	{ type: 'main', displayName: 'Order Status Updated' },
-	{ type: 'main', displayName: 'Order Refresh Failed' },
+	{ type: 'main', displayName: 'Created' },
+	{ type: 'main', displayName: 'Status' },
+	{ type: 'main', displayName: 'Refresh Failed' },
 ];
 
 describe('Truv Order Trigger description', () => {
@@ -34,20 +34,51 @@ describe('Truv Order Trigger description', () => {
 	});
 
 	test('adds Connection Failed as output 3 only while it is selected in Events', () => {
-		const withConnectionFailed = [
-			...ORDER_OUTPUTS,
-			{ type: 'main', displayName: 'Connection Failed' },
-		];
+		const withConnectionFailed = [...ORDER_OUTPUTS, { type: 'main', displayName: 'No Connection' }];
 		expect(outputsFor({ events: ['order-created', 'task-status-updated'] })).toEqual(
 			withConnectionFailed,
 		);
 		expect(outputsFor({ events: ['task-status-updated'] })).toEqual(withConnectionFailed);
 		expect(description.outputNames).toEqual([
-			'Order Created',
-			'Order Status Updated',
-			'Order Refresh Failed',
-			'Connection Failed',
+			'Created',
+			'Status',
+			'Refresh Failed',
+			'No Connection',
 		]);
+	});
+
+	test('lists Events in the order of the outputs they go to, each naming its output', () => {
+		const events = description.properties.find((p) => p.name === 'events');
+		const outputs = outputsFor({ events: ['task-status-updated'] }) as Array<{
+			displayName: string;
+		}>;
+		expect(events?.options?.map((option) => 'value' in option && option.value)).toEqual([
+			'order-created',
+			'order-status-updated',
+			'order-refresh-failed',
+			'task-status-updated',
+		]);
+		events?.options?.forEach((option, index) => {
+			expect('description' in option && option.description).toContain(
+				`Output: ${outputs[index].displayName}.`,
+			);
+		});
+	});
+
+	test('says how many events it listens for in its subtitle', () => {
+		const subtitle = String(description.subtitle);
+		const evaluate = (events: string[]) => {
+			const { workflow } = hookContext({ parameters: { events } });
+			const node = workflow.getNode(NODE_NAME)!;
+			return workflow.expression.getSimpleParameterValue(node, subtitle, 'internal', {});
+		};
+		expect(evaluate(['order-created'])).toBe('1 event');
+		expect(evaluate(['order-created', 'order-refresh-failed'])).toBe('2 events');
+	});
+
+	test('is called Truv Trigger in the node list, so that n8n names the service Truv', () => {
+		expect(description.displayName).toBe('Truv Trigger');
+		expect(description.defaults.name).toBe('Truv Order Trigger');
 	});
 
 	test('offers Connection Failed (task-status-updated) in Events, not selected by default', () => {

@@ -47,6 +47,18 @@ export class TruvOrderTrigger implements INodeType {
 		outputs: TRIGGER_OUTPUTS,
 		outputNames: OUTPUT_NAMES,
 		sensitiveOutputFields: ['order_details.ssn'],
+		// n8n gives a trigger's pinned data to its first output whatever output the event came on
+		// (WorkflowExecute.getPinnedOutput in 2.41, processRunExecutionData in 2.8), and skips the
+		// node: nothing here can route it. Shown where the pin button is, once an event is there.
+		hints: [
+			{
+				message:
+					"Pinned data always goes to the first output (Created). To build another branch, don't pin this event: n8n reuses it, on its own output, for the steps you run next, and Test Event: Show a Sample Event gets one again at once.",
+				type: 'info',
+				location: 'outputPane',
+				whenToDisplay: 'afterExecution',
+			},
+		],
 		credentials: [
 			{
 				name: 'truvApi',
@@ -68,7 +80,7 @@ export class TruvOrderTrigger implements INodeType {
 			header: 'Truv sends order events to this workflow',
 			executionsHelp: {
 				inactive:
-					"<b>While building your workflow</b>, click the 'Execute step' button, then create or update an order in Truv's sandbox. With automatic registration, Truv is pointed at the <b>test URL</b> for as long as the trigger listens.<br /><br /><b>Once you're happy with your workflow</b>, publish (activate) it. Truv then sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list, not in the editor.",
+					"<b>While building your workflow</b>, click the 'Execute step' button, then create or update an order in Truv's sandbox. With automatic registration, Truv is pointed at the <b>test URL</b> for as long as the trigger listens. <b>No public URL</b> (n8n on your laptop)? Set <b>Test Event</b> to <i>Show a Sample Event</i>: Execute step then shows a recent event of your account at once.<br /><br /><b>Once you're happy with your workflow</b>, publish (activate) it. Truv then sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list, not in the editor.",
 				active:
 					"<b>While building your workflow</b>, click the 'Execute step' button to listen on the <b>test URL</b> and see one event in the editor.<br /><br /><b>Your workflow is active</b>: Truv sends every order event to the <b>production URL</b> and each one starts an execution, shown in the executions list.",
 			},
@@ -164,6 +176,40 @@ export class TruvOrderTrigger implements INodeType {
 				displayOptions: { show: { events: ['order-status-updated'] } },
 				description:
 					'Comma-separated statuses Truv may add in future, also accepted by the status filter',
+			},
+			{
+				displayName: 'Test Event',
+				name: 'testEvent',
+				type: 'options',
+				options: [
+					{
+						name: 'Wait for Truv to Send One',
+						value: 'delivery',
+						description: 'Needs an n8n that Truv can reach from the internet',
+					},
+					{
+						name: 'Show a Sample Event',
+						value: 'sample',
+						description: 'At once, without a public URL: a recent event of your account',
+					},
+				],
+				default: 'delivery',
+				description:
+					"What Execute step shows while you build the workflow. A sample is the newest matching event from your Truv account's delivery history (last 30 days), or a built-in example if there is none, on the output of its event and marked under n8n_sample. Published workflows always run on Truv's deliveries.",
+			},
+			{
+				displayName: 'Sample Event',
+				name: 'sampleEventType',
+				type: 'options',
+				options: [
+					{ name: 'Order Created', value: 'order-created' },
+					{ name: 'Order Status Updated', value: 'order-status-updated' },
+					{ name: 'Order Refresh Failed', value: 'order-refresh-failed' },
+					{ name: 'Connection Failed', value: TASK_STATUS_UPDATED_EVENT },
+				],
+				default: 'order-created',
+				displayOptions: { show: { testEvent: ['sample'] } },
+				description: 'The event Execute step shows: one of those selected in Events',
 			},
 			{
 				displayName: 'Verify Signature',

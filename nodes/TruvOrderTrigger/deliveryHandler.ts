@@ -11,6 +11,14 @@ import { claimDelivery } from './deliveryDeduplication';
 import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
+import {
+	configuredStatuses,
+	SAMPLE_HEADER,
+	sampleMarker,
+	sampleSource,
+	samplesRequested,
+} from './sampleEvents';
+import type { SampleSource } from './sampleEvents';
 import { verifyDeliverySignature } from './signingSecretCache';
 import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
 import { CONNECTION_FAILED_OUTPUT, triggerOutputCount } from './triggerOutputs';
@@ -67,16 +75,6 @@ async function readRawBody(context: IWebhookFunctions): Promise<Buffer | undefin
 	if (Buffer.isBuffer(rawBody)) return rawBody;
 	if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
 	return undefined;
-}
-
-function configuredStatuses(context: IWebhookFunctions): Set<string> | undefined {
-	const picked = context.getNodeParameter('orderStatuses', []) as string[];
-	const typed = String(context.getNodeParameter('otherOrderStatuses', '') ?? '')
-		.split(',')
-		.map((status) => status.trim())
-		.filter((status) => status.length > 0);
-	const statuses = [...picked, ...typed];
-	return statuses.length > 0 ? new Set(statuses) : undefined;
 }
 
 function acknowledgement(reply: DeliveryAnswer): IDataObject {
@@ -418,11 +416,19 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (answerFirst) answer(this, accepted);
 
 	let json = screening.accepted.json;
+	// The trigger's own sample (sampleEvents.ts), only on a manual run that asked for one: passed the
+	// same checks as a delivery, it is marked so that nobody takes it for one.
+	const sample: SampleSource | undefined =
+		this.getMode() === 'manual' && samplesRequested(this)
+			? sampleSource(headers[SAMPLE_HEADER])
+			: undefined;
+	if (sample !== undefined) json = { ...json, n8n_sample: sampleMarker(sample) };
 	// Only now, for a claimed delivery: duplicates and refusals cost Truv no request. By default
 	// Truv waits for the lookup (n8n answers after webhook() returns), which its timeout keeps well
 	// inside Truv's 10 s; it never throws, so a failed lookup still starts the workflow, as it must:
-	// the delivery is claimed and acknowledged, and Truv will not send it again.
-	if (options.includeOrderDetails === true && orderId !== undefined) {
+	// the delivery is claimed and acknowledged, and Truv will not send it again. A built-in sample
+	// names no order to look up.
+	if (options.includeOrderDetails === true && orderId !== undefined && sample !== 'builtIn') {
 		json = { ...json, ...(await fetchOrderDetails(this, node, orderId)) };
 	}
 	if (options.includeHeaders === true) {

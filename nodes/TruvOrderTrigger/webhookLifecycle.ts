@@ -10,6 +10,7 @@ import {
 	truvListRequest,
 } from '../Truv/shared/truvTransport';
 import type { TruvCredentials, TruvEnvironment } from '../Truv/shared/truvTransport';
+import { samplesRequested, sendSampleEvent } from './sampleEvents';
 
 export interface TruvWebhook {
 	id: string;
@@ -170,6 +171,12 @@ async function adoptExisting(context: IHookFunctions, target: Target): Promise<b
 }
 
 export async function checkWebhookExists(this: IHookFunctions): Promise<boolean> {
+	// Execute step with a sample: nothing to register at Truv, which need not reach this n8n; the
+	// sample goes to the test URL n8n has just registered (sampleEvents.ts).
+	if (samplesRequested(this)) {
+		await sendSampleEvent(this);
+		return true;
+	}
 	const target = await resolveTarget(this);
 	if (target.manual) return true;
 

@@ -32,6 +32,7 @@ import {
 	outputPath,
 	routingWorkflow,
 	shippedExample,
+	TRUV_TRIGGER_NAME,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
@@ -304,6 +305,68 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 
 		for (const copy of copies) await n8n.deactivateWorkflow(copy.workflowId);
 		await truvWebhooks(registeredBefore);
+	});
+
+	test("Execute step with Show a Sample Event shows the account's newest matching event on its own output, marked as a sample, registering nothing at Truv and counting nothing", async () => {
+		const sampleWebhookId = `truv-sample-${version.replace(/\./g, '-')}`;
+		// A real delivery elsewhere: it is in Truv's delivery history, the newest refresh failure.
+		const event = freshEvent('order-refresh-failed');
+		await standIn.deliver(Buffer.from(JSON.stringify(event)), { url: httpSink.url, maxRetries: 0 });
+		const workflow = routingWorkflow(
+			sampleWebhookId,
+			{ id: truvCredential.id, name: truvCredential.name },
+			httpSink.url,
+			{ testEvent: 'sample', sampleEventType: 'order-refresh-failed' },
+		);
+		const { id: workflowId } = await n8n.createWorkflow(workflow);
+		const webhooksBefore = standIn.webhooks().map(({ id }) => id);
+
+		// The editor's Execute step on the trigger.
+		const started = await n8n.rest<{ executionId?: string; waitingForWebhook?: boolean }>(
+			'POST',
+			`/workflows/${workflowId}/run`,
+			{
+				workflowData: await n8n.getWorkflow(workflowId),
+				triggerToStartFrom: { name: TRUV_TRIGGER_NAME },
+			},
+		);
+		expect(started).toEqual(expect.objectContaining({ waitingForWebhook: true }));
+		const [execution] = await exactlyExecutions(n8n, workflowId, 1);
+		expect({ mode: execution.mode, status: execution.status }).toEqual({
+			mode: 'manual',
+			status: 'success',
+		});
+		expect(triggerOutput(execution)).toEqual({
+			output: OUTPUT_INDEX['order-refresh-failed'],
+			json: {
+				...event,
+				n8n_sample: {
+					source: 'deliveryHistory',
+					note: expect.stringContaining('not a new delivery'),
+				},
+			},
+		});
+		expect(standIn.webhooks().map(({ id }) => id)).toEqual(webhooksBefore);
+
+		// Published, the same event delivered by Truv is a first delivery, not a duplicate of the
+		// sample, and carries no sample mark.
+		await n8n.activateWorkflow(workflowId);
+		await n8n.waitForWebhook(`${sampleWebhookId}/webhook`);
+		await truvWebhooks(webhooksBefore.length + 1);
+		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), {
+			url: n8n.webhookUrl(`${sampleWebhookId}/webhook`),
+			maxRetries: 0,
+		});
+		const answer = result.attempts[result.attempts.length - 1];
+		expect(JSON.parse(answer.responseBody ?? '{}').outcome).toBe('accepted');
+		const executions = await exactlyExecutions(n8n, workflowId, 2);
+		const published = executions.find(({ mode }) => mode !== 'manual');
+		expect(published && triggerOutput(published)).toEqual({
+			output: OUTPUT_INDEX['order-refresh-failed'],
+			json: event,
+		});
+		await n8n.deactivateWorkflow(workflowId);
+		await truvWebhooks(webhooksBefore.length);
 	});
 
 	test("a signed delivery Truv's format does not describe is acknowledged (Truv does not retry it) and shown as a failed execution, once", async () => {

@@ -81,6 +81,32 @@ describe('Truv Order Trigger description', () => {
 		expect(description.defaults.name).toBe('Truv Order Trigger');
 	});
 
+	test('says in the output panel that n8n gives pinned data to the first output, and what to do instead', () => {
+		expect(description.hints).toEqual([
+			expect.objectContaining({
+				location: 'outputPane',
+				whenToDisplay: 'afterExecution',
+				message: expect.stringContaining('Pinned data always goes to the first output (Created)'),
+			}),
+		]);
+		expect(description.hints?.[0].message).toContain('Show a Sample Event');
+	});
+
+	test('offers Test Event: waiting for Truv by default, or a sample of one of the Events', () => {
+		const testEvent = description.properties.find((p) => p.name === 'testEvent');
+		const sampleEvent = description.properties.find((p) => p.name === 'sampleEventType');
+		expect(testEvent?.default).toBe('delivery');
+		expect(testEvent?.options?.map((option) => 'value' in option && option.value)).toEqual([
+			'delivery',
+			'sample',
+		]);
+		const events = description.properties.find((p) => p.name === 'events');
+		expect(sampleEvent?.options?.map((option) => 'value' in option && option.value)).toEqual(
+			events?.options?.map((option) => 'value' in option && option.value),
+		);
+		expect(sampleEvent?.displayOptions).toEqual({ show: { testEvent: ['sample'] } });
+	});
+
 	test('offers Connection Failed (task-status-updated) in Events, not selected by default', () => {
 		const events = description.properties.find((p) => p.name === 'events');
 		expect(events?.options).toContainEqual(

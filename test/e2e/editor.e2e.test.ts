@@ -1,0 +1,213 @@
+// The editor as users meet it, in real Chromium against real n8n 2.41.1 with the package installed
+// and the Truv API stand-in: each step asserts on what the page shows. The same run writes the
+// README's screenshots to docs/images/.
+import { rm } from 'fs/promises';
+
+import { provisionN8n } from '../../dev/n8n/runtimes';
+import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
+import { waitFor } from '../../dev/n8n/wait';
+import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
+import {
+	exampleWorkflow,
+	routingWorkflow,
+	standInCredentialData,
+	TRUV_TRIGGER_NAME,
+	triggerWebhookId,
+} from '../../dev/workflows/truvWorkflows';
+import {
+	clickText,
+	innerText,
+	openNode,
+	screenshot,
+	signIn,
+	waitForText,
+	type EditorSession,
+	type PageElement,
+	type PageGlobals,
+} from './editorPage';
+import { e2eIncludes, freshEvent, minutes, truvWebhooks, usePackedRepository } from './e2eSetup';
+
+const VERSION = '2.41.1';
+
+jest.setTimeout(minutes(5));
+
+const packedTarball = usePackedRepository();
+
+(e2eIncludes(VERSION) ? describe : describe.skip)(`the editor in Chromium, n8n ${VERSION}`, () => {
+	let n8n: N8nInstance;
+	let standIn: TruvStandIn;
+	let httpSink: HttpSink;
+	let editor: EditorSession;
+	let credential: CreatedCredential;
+
+	beforeAll(async () => {
+		await provisionN8n(VERSION);
+		[standIn, httpSink] = await Promise.all([startTruvStandIn(), startHttpSink()]);
+		n8n = await startN8n({ version: VERSION, tarballs: [packedTarball()] });
+		editor = await signIn(n8n);
+		// For the workflows made through the API; the UI makes its own in the credential test.
+		credential = await n8n.createCredential('truvApi', 'Truv API', standInCredentialData(standIn));
+	}, minutes(30));
+
+	afterAll(async () => {
+		await editor?.close();
+		const userFolder = n8n?.userFolder;
+		await n8n?.stop();
+		await Promise.all([standIn?.close(), httpSink?.close()]);
+		if (userFolder) await rm(userFolder, { recursive: true, force: true });
+	}, minutes(3));
+
+	const credentialRef = () => ({ id: credential.id, name: credential.name });
+
+	test('a new workflow finds the trigger and the action node by "Truv", and adds the trigger', async () => {
+		const { page } = editor;
+		await page.goto(`${n8n.baseUrl}/workflow/new`, { waitUntil: 'domcontentloaded' });
+		await page.waitForSelector('[data-test-id=canvas-add-button]');
+		await page.click('[data-test-id=canvas-add-button]');
+		await page.waitForSelector('[data-test-id=node-creator-search-bar]');
+		await page.keyboard.type('Truv');
+		await waitForText(page, '[data-test-id=node-creator-item-description]', 'Starts the workflow');
+		const found = await page.$$eval('[data-test-id=node-creator-item-description]', (items) =>
+			items.map((item) => (item as unknown as PageElement).innerText),
+		);
+		expect(found).toEqual([
+			expect.stringContaining('Create and manage Truv'),
+			expect.stringContaining('Starts the workflow when Truv reports an order event'),
+		]);
+		await clickText(page, '[data-test-id=item-iterator-item]', 'Starts the workflow');
+		// The trigger's events, in output order, as n8n lists them.
+		await waitForText(page, '[data-test-id=node-creator-item-name]', 'On order created');
+		const triggers = await page.$$eval('[data-test-id=node-creator-item-name]', (items) =>
+			items.map((item) => (item as unknown as PageElement).innerText.trim()),
+		);
+		expect(triggers).toEqual(
+			expect.arrayContaining([
+				'On order created',
+				'On order status updated',
+				'On order refresh failed',
+				'On connection failed',
+			]),
+		);
+		await clickText(page, '[data-test-id=item-iterator-item]', 'On order created');
+		await page.waitForSelector('[data-test-id=ndv] [data-test-id=node-parameters]');
+		// The trigger panel beside the parameters.
+		await waitForText(page, 'body', 'Truv sends order events to this workflow');
+	});
+
+	test('turning Verify Signature off shows the warning', async () => {
+		const { page } = editor;
+		const workflow = routingWorkflow('editor-parameters', credentialRef(), httpSink.url, {
+			testEvent: 'sample',
+			sampleEventType: 'order-refresh-failed',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+		// Shown only while Test Event is Show a Sample Event.
+		await page.waitForSelector('[data-test-id=parameter-input-sampleEventType]');
+		await screenshot(page, 'trigger-parameters');
+		await page.click('[data-test-id=parameter-input-verifySignature]');
+		await waitForText(page, '[data-test-id=ndv]', 'Signature checks are off');
+		await page.click('[data-test-id=parameter-input-verifySignature]');
+		await page.waitForFunction(
+			() =>
+				![
+					...(globalThis as unknown as PageGlobals).document.querySelectorAll('[data-test-id=ndv]'),
+				].some((ndv) => ndv.innerText.includes('Signature checks are off')),
+		);
+	});
+
+	test('Execute step with a sample shows a Refresh Failed event on its own output, without any delivery from Truv', async () => {
+		const { page } = editor;
+		const workflow = routingWorkflow('editor-sample', credentialRef(), httpSink.url, {
+			testEvent: 'sample',
+			sampleEventType: 'order-refresh-failed',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		const webhooksBefore = standIn.webhooks().length;
+		await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+		const output = '[data-test-id=output-panel]';
+		// n8n opens the output panel on the first output; the event is on the third.
+		await clickText(page, output, 'Refresh Failed');
+		await waitForText(page, output, 'n8n_sample');
+		const shown = await innerText(page, output);
+		expect(shown).toContain('order-refresh-failed');
+		expect(shown).toContain('Refresh Failed');
+		expect(standIn.webhooks()).toHaveLength(webhooksBefore);
+		await screenshot(page, 'sample-event');
+	});
+
+	test('Execute step → Truv delivers to the test URL → the event on its output', async () => {
+		const { page } = editor;
+		const workflow = routingWorkflow('editor-delivery', credentialRef(), httpSink.url);
+		const { id } = await n8n.createWorkflow(workflow);
+		const webhooksBefore = standIn.webhooks().length;
+		await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+		const [registered] = await waitFor(
+			async () => {
+				const testHooks = standIn
+					.webhooks()
+					.filter(({ webhook_url }) => webhook_url.includes('/webhook-test/'));
+				if (testHooks.length === 0) throw new Error('no test URL at Truv yet');
+				return testHooks;
+			},
+			{ timeoutMs: 60_000, description: 'the test URL registered with Truv' },
+		);
+		expect(registered.webhook_url).toContain('editor-delivery');
+		const event = freshEvent('order-status-updated-completed');
+		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), { maxRetries: 0 });
+		expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
+		const output = '[data-test-id=output-panel]';
+		await clickText(page, output, 'Status');
+		await waitForText(page, output, String(event.webhook_id));
+		// One event, and n8n unregisters the test URL at Truv once it has it.
+		await truvWebhooks(standIn, webhooksBefore);
+	});
+
+	test("an imported example, published, lists Truv's delivery in its executions", async () => {
+		const { page } = editor;
+		const workflow = exampleWorkflow('truv-refresh-failed-to-slack.json', {
+			credentials: { truvApi: credentialRef() },
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await page.goto(`${n8n.baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
+		await waitForText(page, '[data-test-id=canvas-node]', 'Truv: Get Order');
+		await page.click('[data-test-id=zoom-to-fit]');
+		await screenshot(page, 'example-workflow');
+
+		await n8n.activateWorkflow(id);
+		await n8n.waitForWebhook(`${triggerWebhookId(workflow)}/webhook`);
+		const event = freshEvent('order-refresh-failed');
+		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), {
+			url: n8n.webhookUrl(`${triggerWebhookId(workflow)}/webhook`),
+			maxRetries: 0,
+		});
+		expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
+		const [execution] = await n8n.waitForExecutions({ workflowId: id, count: 1 });
+		await page.goto(`${n8n.baseUrl}/workflow/${id}/executions`, { waitUntil: 'domcontentloaded' });
+		// The executions list names each execution by its id.
+		await waitForText(page, 'body', `#${execution.id}`);
+		await n8n.deactivateWorkflow(id);
+	});
+
+	test("the Truv node's operations", async () => {
+		const { page } = editor;
+		const workflow = exampleWorkflow('truv-refresh-failed-to-email.json', {
+			credentials: { truvApi: credentialRef() },
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, 'Truv: Get Order');
+		await page.click('[data-test-id=parameter-input-operation]');
+		await waitForText(page, '.el-select-dropdown__item', 'Refresh');
+		const operations = await page.$$eval('.el-select-dropdown__item', (items) =>
+			items
+				.filter((item) => (item as unknown as PageElement).offsetParent !== null)
+				.map((item) => (item as unknown as PageElement).innerText),
+		);
+		expect(operations.join('\n')).toEqual(expect.stringContaining('Cancel'));
+		await screenshot(page, 'truv-node-operations');
+		await page.keyboard.press('Escape');
+	});
+});

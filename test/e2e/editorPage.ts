@@ -1,0 +1,134 @@
+// n8n's editor in Debian's Chromium, driven by puppeteer-core (which downloads no browser). Every
+// helper waits for what the page shows (a selector, a text), never for a fixed time.
+import { existsSync, mkdirSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+
+import type { N8nInstance } from '../../dev/n8n/n8nInstance';
+
+/** Debian's chromium package; ensure-system-packages.sh installs it. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The README's pictures; outside `files` in package.json, so never in the tarball. */
+export const SCREENSHOTS_DIR = join(__dirname, '..', '..', 'docs', 'images');
+
+/**
+ * What the functions run in the page use of it: the tests compile without the DOM's types, which
+ * would add browser globals to the harness's code.
+ */
+export interface PageElement {
+	innerText: string;
+	offsetParent: unknown;
+	click(): void;
+}
+export interface PageGlobals {
+	document: { querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement> };
+	location: { pathname: string };
+}
+
+export interface EditorSession {
+	browser: Browser;
+	page: Page;
+	close(): Promise<void>;
+}
+
+/** Chromium with one page, signed in to n8n as its owner. */
+export async function signIn(n8n: N8nInstance): Promise<EditorSession> {
+	if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+	const browser = await puppeteer.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		// Root in a container has no user namespace for Chromium's sandbox.
+		args: ['--no-sandbox', '--window-size=1440,900'],
+		defaultViewport: { width: 1440, height: 900 },
+	});
+	const page = await browser.newPage();
+	page.setDefaultTimeout(60_000);
+	// Leaving a workflow a step changed: n8n asks the browser to confirm; the tests move on.
+	page.on('dialog', (dialog) => void dialog.accept());
+	await page.goto(`${n8n.baseUrl}/signin`, { waitUntil: 'domcontentloaded' });
+	await page.waitForSelector('input[name=emailOrLdapLoginId]');
+	await page.type('input[name=emailOrLdapLoginId]', n8n.owner.email);
+	await page.type('input[name=password]', n8n.owner.password);
+	await page.click('[data-test-id=form-submit-button]');
+	await page.waitForFunction(
+		() => !(globalThis as unknown as PageGlobals).location.pathname.startsWith('/signin'),
+	);
+	return { browser, page, close: async () => await browser.close() };
+}
+
+let failures = 0;
+
+/** Where a wait that failed left a picture of the page, for whoever reads the failure. */
+async function failureShot(page: Page): Promise<string> {
+	failures += 1;
+	const path = join(tmpdir(), `n8n-nodes-truv-editor-failure-${process.pid}-${failures}.png`);
+	await page.screenshot({ path }).catch(() => undefined);
+	return path;
+}
+
+/** The first element matching `selector` whose text contains `text`, once there is one. */
+export async function waitForText(
+	page: Page,
+	selector: string,
+	text: string,
+): Promise<ElementHandle> {
+	try {
+		const handle = await page.waitForFunction(
+			(css, wanted) =>
+				[...(globalThis as unknown as PageGlobals).document.querySelectorAll(css)].find((element) =>
+					element.innerText.includes(wanted),
+				),
+			{},
+			selector,
+			text,
+		);
+		return handle as unknown as ElementHandle;
+	} catch (error) {
+		const shot = await failureShot(page);
+		throw new Error(`No ${selector} showing "${text}" (the page: ${shot}): ${String(error)}`);
+	}
+}
+
+/**
+ * Clicks the innermost element under `container` whose text contains `text` (a tab, a list
+ * item), as a user would: with the DOM's click, which Vue's handlers receive wherever the element
+ * sits on the screen.
+ */
+export async function clickText(page: Page, container: string, text: string): Promise<void> {
+	const target = await waitForText(page, container, text);
+	const clicked = await target.evaluate((root, wanted) => {
+		const all = [
+			root,
+			...(
+				root as unknown as { querySelectorAll(s: string): Iterable<PageElement> }
+			).querySelectorAll('*'),
+		] as PageElement[];
+		const matching = all.filter((element) => element.innerText?.includes(wanted));
+		const innermost = matching[matching.length - 1];
+		innermost?.click();
+		return innermost !== undefined;
+	}, text);
+	if (!clicked) throw new Error(`Nothing under ${container} shows "${text}"`);
+}
+
+export async function innerText(page: Page, selector: string): Promise<string> {
+	await page.waitForSelector(selector);
+	return await page.$eval(selector, (element) => (element as unknown as PageElement).innerText);
+}
+
+/** Opens the workflow in the editor, then the node named `nodeName` (its parameters and data). */
+export async function openNode(page: Page, baseUrl: string, workflowId: string, nodeName: string) {
+	await page.goto(`${baseUrl}/workflow/${workflowId}`, { waitUntil: 'domcontentloaded' });
+	const node = await waitForText(page, '[data-test-id=canvas-node]', nodeName);
+	await node.click({ count: 2 });
+	await page.waitForSelector('[data-test-id=ndv] [data-test-id=node-parameters]');
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+	mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+	const path = join(SCREENSHOTS_DIR, `${name}.png`);
+	await page.screenshot({ path });
+	return path;
+}

@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IDataObject } from 'n8n-workflow';
 
 import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecycle';
@@ -300,6 +303,131 @@ describe('deactivation', () => {
 		await adopting.activate(); // …one that adopted it deletes it
 		await adopting.delete();
 		expect(standIn.webhooks()).toEqual([]);
+	});
+});
+
+interface PathProxy {
+	/** `http://127.0.0.1:<port>/truv`: a Base URL with a path. */
+	baseUrl: string;
+	/** Every path requested of the proxy, with its query. */
+	requested: string[];
+}
+
+/**
+ * A reverse proxy that serves `answer` under `/truv`, as a Base URL with a path would; by default
+ * it forwards to the stand-in, passing the stand-in's next-page links through `rewriteNext` (Truv
+ * builds them from the address it was called on, which behind a proxy is not the Base URL).
+ */
+async function pathProxy(
+	options: {
+		rewriteNext?: (link: string, proxyOrigin: string) => string;
+		/** Maps a requested path (without `/truv`) to the stand-in's. */
+		inbound?: (path: string) => string;
+		/** Answers instead of the stand-in. */
+		answer?: (path: string) => unknown;
+	} = {},
+): Promise<PathProxy> {
+	const requested: string[] = [];
+	let origin = '';
+	const server = createServer((request, response) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => {
+			void (async () => {
+				const url = request.url ?? '/';
+				requested.push(url);
+				const reply = (status: number, body: unknown) => {
+					response.writeHead(status, { 'Content-Type': 'application/json' });
+					response.end(body === undefined ? '' : JSON.stringify(body));
+				};
+				if (!url.startsWith('/truv/')) return reply(404, { detail: 'Not Found.' });
+				const path = (options.inbound ?? ((same) => same))(url.slice('/truv'.length));
+				if (options.answer) return reply(200, options.answer(path));
+				const headers: Record<string, string> = {};
+				for (const name of ['x-access-client-id', 'x-access-secret', 'content-type', 'accept']) {
+					const value = request.headers[name];
+					if (typeof value === 'string') headers[name] = value;
+				}
+				const body = Buffer.concat(chunks);
+				const upstream = await fetch(`${standIn.url}${path}`, {
+					method: request.method,
+					headers,
+					body: body.length > 0 ? body : undefined,
+				});
+				const text = await upstream.text();
+				const json = text === '' ? undefined : (JSON.parse(text) as { next?: unknown });
+				if (options.rewriteNext && typeof json?.next === 'string') {
+					json.next = options.rewriteNext(json.next, origin);
+				}
+				reply(upstream.status, json);
+			})();
+		});
+	});
+	proxies.push(server);
+	await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+	origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return { baseUrl: `${origin}/truv`, requested };
+}
+
+const proxies: Server[] = [];
+afterAll(async () => {
+	await Promise.all(
+		proxies.map((server) => new Promise<void>((done) => server.close(() => done()))),
+	);
+});
+
+describe('reading the webhook list through a Base URL with a path', () => {
+	beforeEach(() => {
+		for (let index = 0; index < 5; index++) {
+			standIn.addWebhook({
+				webhook_url: `https://elsewhere.example.com/hook/${index}`,
+				env_type: 'sandbox',
+			});
+		}
+		// Last of three pages.
+		standIn.addWebhook({
+			webhook_url: PRODUCTION_WEBHOOK_URL,
+			env_type: 'sandbox',
+			events: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+		});
+	});
+
+	const pageOf = (link: string) => new URL(link).searchParams.get('page');
+
+	test.each([
+		[
+			'the proxy address with its path',
+			(link: string, proxyOrigin: string) =>
+				`${proxyOrigin}/truv/v1/webhooks/?page=${pageOf(link)}`,
+			undefined,
+			['/truv/v1/webhooks/', '/truv/v1/webhooks/?page=2', '/truv/v1/webhooks/?page=3'],
+		],
+		[
+			"Truv's own origin, with a cursor",
+			(link: string) => `https://prod.truv.com/v1/webhooks/?cursor=p${pageOf(link)}`,
+			(path: string) => path.replace(/\?cursor=p(\d+)$/, '?page=$1'),
+			['/truv/v1/webhooks/', '/truv/v1/webhooks/?cursor=p2', '/truv/v1/webhooks/?cursor=p3'],
+		],
+	])(
+		'next links naming %s: every page is read through the Base URL, path not doubled',
+		async (_case, rewriteNext, inbound, expected) => {
+			const proxy = await pathProxy({ rewriteNext, inbound });
+			const node = trigger({ credentials: standInCredentials({ baseUrl: proxy.baseUrl }) });
+			expect(await node.checkExists()).toBe(true);
+			expect(proxy.requested).toEqual(expected);
+			expect(standIn.calls.map((call) => call.query.page ?? '1')).toEqual(['1', '2', '3']);
+		},
+	);
+
+	test('a next link on another origin that never ends stops at the first page read twice', async () => {
+		const proxy = await pathProxy({
+			answer: () => ({ results: [], next: 'https://prod.truv.com/v1/webhooks/?page=2' }),
+		});
+		const node = trigger({ credentials: standInCredentials({ baseUrl: proxy.baseUrl }) });
+		await expect(node.activate()).rejects.toThrow(
+			"Truv's link to the next page of /v1/webhooks/ leads back to a page already read",
+		);
+		expect(proxy.requested).toEqual(['/truv/v1/webhooks/', '/truv/v1/webhooks/?page=2']);
 	});
 });
 

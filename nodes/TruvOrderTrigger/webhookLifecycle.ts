@@ -181,12 +181,13 @@ function assertReachable(
 ): void {
 	if (stored.clientId === undefined || stored.clientId === credentials.clientId) return;
 	const environment = ENVIRONMENT_NAMES[stored.environment] ?? stored.environment;
-	// n8n logs only the message of an error thrown on deactivation: it names what to delete.
+	// n8n logs only the message of an error thrown from a hook, and n8n 2.41 shows only the
+	// message of a failed activation: it names the webhook and both ways out.
 	throw new NodeOperationError(
 		context.getNode(),
-		`This trigger's Truv webhook ${stored.id} for ${url} is in another Truv account (Client ID ${stored.clientId}, ${environment}): the credential's keys cannot delete it`,
+		`Truv webhook ${stored.id} for ${url} is in another Truv account (Client ID ${stored.clientId}, ${environment}): put that account's keys back into the credential and activate and deactivate the workflow to delete it, or delete it in that account's Truv Dashboard and activate once with Registration set to Manually to forget it`,
 		{
-			description: `The Truv API credential now holds the keys of Client ID ${credentials.clientId}. Either put the keys of Client ID ${stored.clientId} back into the credential, activate and deactivate the workflow (deactivating deletes the webhook) and enter the new keys again; or delete webhook ${stored.id} in that account's Truv Dashboard (Development → Webhooks), activate the workflow once with Registration set to Manually in the Truv Dashboard (the trigger then forgets it) and set Registration back to Automatically.`,
+			description: `This trigger registered or adopted it, and the Truv API credential now holds the keys of Client ID ${credentials.clientId}, which cannot delete it. Until it is deleted, Truv sends this URL that account's events, signed with a secret the trigger no longer has, so they are refused. With the keys of Client ID ${stored.clientId} back in the credential, deactivating deletes the webhook; enter the new keys again afterwards. Or delete webhook ${stored.id} in that account's Truv Dashboard (Development → Webhooks), activate the workflow once with Registration set to Manually in the Truv Dashboard, which makes the trigger forget it, and set Registration back to Automatically.`,
 		},
 	);
 }

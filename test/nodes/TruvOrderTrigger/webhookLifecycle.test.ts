@@ -427,7 +427,7 @@ describe('a credential edited to another Truv account', () => {
 		expect(error).toBeInstanceOf(NodeOperationError);
 		const { message, description } = error as NodeOperationError;
 		expect(message).toBe(
-			`This trigger's Truv webhook ${webhook.id} for ${PRODUCTION_WEBHOOK_URL} is in another Truv account (Client ID ${standIn.account.clientId}, Sandbox): the credential's keys cannot delete it`,
+			`Truv webhook ${webhook.id} for ${PRODUCTION_WEBHOOK_URL} is in another Truv account (Client ID ${standIn.account.clientId}, Sandbox): put that account's keys back into the credential and activate and deactivate the workflow to delete it, or delete it in that account's Truv Dashboard and activate once with Registration set to Manually to forget it`,
 		);
 		expect(description).toContain(`now holds the keys of Client ID ${OTHER_ACCOUNT.clientId}`);
 		expect(description).toContain(`delete webhook ${webhook.id} in that account's Truv Dashboard`);

@@ -215,6 +215,13 @@ async function reconcile(context: IHookFunctions, webhook: TruvWebhook, target: 
 			credentials: target.credentials,
 		});
 	}
+	if (update.enabled === true) {
+		// At activation there is no execution to show it in: n8n's log is where an operator looks.
+		context.logger.warn(
+			`Truv had disabled webhook ${webhook.id} (${target.url}); it is enabled again. Events Truv sent while it was off may be missing: the Truv node's Webhook Request → Get Many lists them.`,
+			{ workflowId: context.getWorkflow().id },
+		);
+	}
 	storeRegistration(context, target.url, registrationFor(webhook, target));
 }
 

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -178,6 +180,34 @@ describe('automatic registration', () => {
 		expect(await node.checkExists()).toBe(true);
 		expect(standIn.webhooks()[0].enabled).toBe(true);
 		expect(standIn.calls.find((call) => call.method === 'PATCH')?.body).toEqual({ enabled: true });
+	});
+
+	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
+		const { Logger } = createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common');
+		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		try {
+			await trigger().activate();
+			const [webhook] = standIn.webhooks();
+			standIn.disableWebhook(webhook.id);
+			standIn.resetCalls();
+			const staticData = {};
+			expect(await trigger({ staticData }).checkExists()).toBe(true);
+			expect(standIn.webhooks()).toEqual([
+				expect.objectContaining({ id: webhook.id, enabled: true }),
+			]);
+			expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([
+				expect.objectContaining({ method: 'PATCH', body: { enabled: true } }),
+			]);
+			expect(JSON.stringify(staticData)).toContain(webhook.id);
+			expect(warn).toHaveBeenCalledWith(
+				expect.stringMatching(new RegExp(`^Truv had disabled webhook ${webhook.id} `)),
+				expect.anything(),
+			);
+		} finally {
+			warn.mockRestore();
+		}
 	});
 
 	test('changed events are PATCHed onto the existing webhook', async () => {

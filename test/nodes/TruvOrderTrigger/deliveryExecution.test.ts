@@ -96,6 +96,47 @@ describe("the trigger's step in the execution a delivery started", () => {
 		);
 	});
 
+	test('in a burst, leaves the write to the last execution, which saves every delivery', async () => {
+		const bodies = [
+			orderBody('order-created'),
+			orderBody('order-created'),
+			orderBody('order-created'),
+		];
+		const deliveries = [];
+		for (const body of bodies) {
+			deliveries.push(
+				await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) }),
+			);
+		}
+		const changed = [];
+		let last;
+		for (const delivery of deliveries) {
+			last = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
+			await last.run();
+			changed.push(last.workflow.staticData.__dataChanged);
+		}
+		expect(changed).toEqual([false, false, true]);
+		expect(storedWebhookIds(nodeStaticData(last!.workflow.staticData))).toEqual(
+			bodies.map((body) => JSON.parse(body.toString()).webhook_id),
+		);
+	});
+
+	test('does not leave the write to a delivery whose execution n8n failed to store', async () => {
+		const stored = orderBody('order-created');
+		const failing = orderBody('order-created');
+		const a = await deliver({ rawBody: stored, headers: signedHeaders(stored, SANDBOX_SECRET) });
+		await deliver({
+			rawBody: failing,
+			headers: signedHeaders(failing, SANDBOX_SECRET),
+			storeExecution: async () => false,
+		});
+		const execution = triggerExecution({ outputs: a.workflowData!, staticData: {} });
+		await execution.run();
+		expect(storedWebhookIds(nodeStaticData(execution.workflow.staticData))).toEqual([
+			JSON.parse(stored.toString()).webhook_id,
+		]);
+	});
+
 	test('records nothing on the test URL or with Skip Duplicate Deliveries off', async () => {
 		const body = orderBody('order-created');
 		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });

@@ -30,6 +30,9 @@ export interface RoundRobinProxy {
 	close(): Promise<void>;
 }
 
+/** The response header naming the index of the upstream that answered. */
+export const UPSTREAM_HEADER = 'x-upstream-index';
+
 /** Hop-by-hop headers a proxy must not forward (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
 	'connection',
@@ -84,7 +87,11 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
 					(answer) => {
 						responded = true;
 						answered[index] += 1;
-						outgoing.writeHead(answer.statusCode ?? 502, forwardedHeaders(answer.headers));
+						// As nginx's `add_header X-Upstream $upstream_addr`: which upstream answered.
+						outgoing.writeHead(answer.statusCode ?? 502, {
+							...forwardedHeaders(answer.headers),
+							[UPSTREAM_HEADER]: String(index),
+						});
 						answer.pipe(outgoing);
 						answer.on('error', () => outgoing.destroy());
 					},

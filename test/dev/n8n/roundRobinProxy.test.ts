@@ -2,7 +2,11 @@ import { createServer, type Server } from 'node:http';
 
 import { request } from '../../../dev/n8n/http';
 import { getFreePort } from '../../../dev/n8n/ports';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../../../dev/n8n/roundRobinProxy';
+import {
+	startRoundRobinProxy,
+	UPSTREAM_HEADER,
+	type RoundRobinProxy,
+} from '../../../dev/n8n/roundRobinProxy';
 
 interface Upstream {
 	url: string;
@@ -64,12 +68,18 @@ describe('startRoundRobinProxy', () => {
 				}),
 			);
 		}
-		expect(answers.map((answer) => [answer.status, answer.headers['x-upstream']])).toEqual([
-			[200, 'a'],
-			[200, 'b'],
-			[200, 'a'],
-			[200, 'b'],
-			[200, 'a'],
+		expect(
+			answers.map((answer) => [
+				answer.status,
+				answer.headers['x-upstream'],
+				answer.headers[UPSTREAM_HEADER],
+			]),
+		).toEqual([
+			[200, 'a', '0'],
+			[200, 'b', '1'],
+			[200, 'a', '0'],
+			[200, 'b', '1'],
+			[200, 'a', '0'],
 		]);
 		expect(upstreams[1].received[0]).toEqual(
 			expect.objectContaining({

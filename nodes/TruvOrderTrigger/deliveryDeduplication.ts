@@ -177,18 +177,27 @@ function forget(record: ProcessRecord, webhookId: string): void {
  * then the execution is stored, so the record never names a delivery n8n failed to store. Returns
  * whether the stored record changed; unchanged (n8n 2.8 saved it with the webhook call), n8n has
  * nothing more to write.
+ *
+ * An execution that was given no record and runs in a process that claimed nothing for this
+ * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
+ * workflow snapshot without static data. n8n saves a worker's static data whole over the stored
+ * column, so a record of this execution's ids alone would erase every other delivery's (measured:
+ * after 1,000 deliveries the stored record held 1 of them). There the webhook processes' own
+ * saves keep the record; on n8n 2.8 a worker's execution carries the record as stored after the
+ * webhook call, which already names its delivery.
  */
 export function recordExecutedDeliveries(
 	staticData: IDataObject,
 	recordKey: string,
 	webhookIds: string[],
 ): boolean {
+	const claimedHere = processRecords.get(recordKey)?.order;
+	if (typeof staticData[STATIC_DATA_KEY] !== 'string' && claimedHere === undefined) return false;
 	const ids = idsOf(storedRecord(staticData));
 	const present = new Set(ids);
 	if (webhookIds.every((id) => present.has(id))) return false;
 	// Concurrent executions each save the whole record: each adds back what the others added.
-	const claimedHere = processRecords.get(recordKey)?.order ?? [];
-	for (const id of [...claimedHere, ...webhookIds]) {
+	for (const id of [...(claimedHere ?? []), ...webhookIds]) {
 		if (!present.has(id)) {
 			present.add(id);
 			ids.push(id);

@@ -46,6 +46,22 @@ interface ProcessRecord {
 // concurrent deliveries each see the record as it was before either of them, and the later write
 // drops the earlier one's id. This record catches concurrent duplicates and re-adds ids a
 // concurrent write dropped; the static data record is what survives a restart of n8n.
+//
+// What this guarantees, per mode (measured in test/e2e/queueMode.e2e.test.ts):
+// - One n8n process: a copy is a duplicate whenever it arrives, concurrent copies included;
+//   after a restart, once the record was saved (by the execution's step, or with the call).
+// - Queue mode, n8n 2.8: every webhook process reads the record n8n saved with the previous
+//   call, so a retry that reaches another webhook process, or any process after a restart, is a
+//   duplicate (0 of 200 ran again). n8n offers a community node no atomic store shared between
+//   processes, so two copies that reach different webhook processes before the first call's
+//   save can both run: measured 86 of 100 at the same instant, 5 of 10 at 50 ms apart, 1 of 10
+//   at 200 ms, none at 500 ms or more.
+// - Queue mode, n8n 2.41: n8n saves a webhook call's static data only when the trigger answers
+//   it itself, and gives a worker's execution none. With the default acknowledgement a retry is a
+//   duplicate only on the webhook process that accepted the delivery (copies to the other
+//   process ran twice at every spacing measured, up to 1 s); acknowledged before the execution
+//   (the trigger answers), a retry is a duplicate on every process and after restarts, as on
+//   n8n 2.8 (0 of 100 ran again); its window for simultaneous copies is not measured yet.
 const processRecords = new Map<string, ProcessRecord>();
 
 function processRecordFor(recordKey: string): ProcessRecord {
@@ -205,6 +221,14 @@ const EXECUTION_EXPECTED_WITHIN_MS = 60_000;
  * delivery claimed in this process is still on its way to its execution: that execution writes the
  * whole record, these ids included. A burst then costs n8n a handful of writes, not one per
  * delivery, each rewriting the whole record behind SQLite's single write lock.
+ *
+ * An execution that was given no record and runs in a process that claimed nothing for this
+ * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
+ * workflow snapshot without static data. n8n saves a worker's static data whole over the stored
+ * column, so a record of this execution's ids alone would erase every other delivery's (measured:
+ * after 1,000 deliveries the stored record held 1 of them). There the webhook processes' own
+ * saves keep the record; on n8n 2.8 a worker's execution carries the record as stored after the
+ * webhook call, which already names its delivery.
  */
 export function recordExecutedDeliveries(
 	staticData: IDataObject,
@@ -213,6 +237,7 @@ export function recordExecutedDeliveries(
 ): boolean {
 	const record = processRecords.get(recordKey);
 	for (const id of webhookIds) record?.awaitingExecution.delete(id);
+	if (typeof staticData[STATIC_DATA_KEY] !== 'string' && record === undefined) return false;
 	const ids = idsOf(storedRecord(staticData));
 	const present = new Set(ids);
 	if (webhookIds.every((id) => present.has(id))) return false;

@@ -35,6 +35,7 @@ import { n8nRuntimes, type N8nVersion } from '../dev/n8n/runtimes';
 import { request } from '../dev/n8n/http';
 import type { Execution, N8nInstance } from '../dev/n8n/n8nInstance';
 import { startN8n } from '../dev/n8n/n8nInstance';
+import { otherN8nProcesses, ProcessGroupMonitor } from '../dev/n8n/processGroupUsage';
 import { sleep } from '../dev/n8n/wait';
 import { readTruvFixture } from '../dev/truv-stand-in/webhookBody';
 import {
@@ -53,7 +54,6 @@ import {
 	truvWorkflow,
 	webhookWorkflow,
 } from './n8nBenchWorkflows';
-import { otherN8nProcesses, ProcessGroupMonitor } from './processGroupMonitor';
 
 const repositoryRoot = join(__dirname, '..');
 const benchPackageDir = join(__dirname, 'packages', 'n8n-nodes-truv-bench');

@@ -9,6 +9,8 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # openssl: certificates for the proxy that stands in for registry.npmjs.org.
 command -v openssl >/dev/null || missing+=(openssl)
+# Redis: n8n's queue mode (the queue-mode e2e suite) keeps its job queue there.
+command -v redis-server >/dev/null || missing+=(redis-server)
 # Chromium: the browser suite drives n8n's editor in it (puppeteer-core, which downloads no browser).
 command -v chromium >/dev/null || missing+=(chromium)
 

@@ -89,8 +89,11 @@ function authenticateWithTruvCredential(
 export interface ContextOptions {
 	parameters?: INodeParameters;
 	credentials?: ICredentialDataDecryptedObject;
-	/** Called for every read of the credential instead of returning `credentials`: to count reads. */
-	readCredentials?: () => ICredentialDataDecryptedObject;
+	/**
+	 * Called for every read of the credential instead of returning `credentials`: to count reads,
+	 * or (returning a promise) to hold reads open or make them fail.
+	 */
+	readCredentials?: () => ICredentialDataDecryptedObject | Promise<ICredentialDataDecryptedObject>;
 	/** The id of the credential the node references. */
 	credentialId?: string;
 	/** The workflow's whole static data, as n8n loads it from the database. */
@@ -154,7 +157,7 @@ function additionalDataFor(
 	const credentials = options.credentials ?? truvCredentials();
 	return {
 		credentialsHelper: {
-			getDecrypted: async () => options.readCredentials?.() ?? credentials,
+			getDecrypted: async () => (await options.readCredentials?.()) ?? credentials,
 			// With the credential n8n-core hands over, as n8n does: a node may pass one it read earlier.
 			authenticate: async (
 				decrypted: ICredentialDataDecryptedObject,

@@ -99,7 +99,7 @@ export interface N8nInstance extends N8nClient {
 /**
  * Installs each published package through n8n's installer (or updates an installed one) and returns the packages as n8n then lists them; fails when n8n did not load one.
  */
-async function installThroughN8n(
+export async function installThroughN8n(
 	client: N8nClient,
 	packages: PublishedPackage[],
 ): Promise<CommunityPackage[]> {
@@ -117,6 +117,19 @@ async function installThroughN8n(
 		installed.push(listed);
 	}
 	return installed;
+}
+
+/**
+ * The `.npmrc` of the folder n8n's installer runs npm in, from n8n's environment (see
+ * npmProjectConfig), so that every n8n process of a user folder installs from the harness's registry.
+ */
+export async function writeNpmProjectConfig(
+	userFolder: string,
+	env: Record<string, string>,
+): Promise<void> {
+	const nodesFolder = communityNodesFolder(userFolder);
+	await mkdir(nodesFolder, { recursive: true });
+	await writeFile(join(nodesFolder, '.npmrc'), npmProjectConfig(env));
 }
 
 /**
@@ -156,9 +169,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	const env = { ...registry.n8nEnvironment(), ...databaseEnvironment, ...options.env };
 	// Written on every start: a kept user folder still names the last run's proxy and CA.
 	try {
-		const nodesFolder = communityNodesFolder(userFolder);
-		await mkdir(nodesFolder, { recursive: true });
-		await writeFile(join(nodesFolder, '.npmrc'), npmProjectConfig(env));
+		await writeNpmProjectConfig(userFolder, env);
 	} catch (error) {
 		await stopOwnedServers();
 		throw error;

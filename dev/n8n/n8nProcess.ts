@@ -22,6 +22,8 @@ export interface N8nProcessOptions {
 	/** Overrides the harness's own settings (database, registry proxy, test-specific options). */
 	env: Record<string, string>;
 	command?: 'start' | 'webhook' | 'worker';
+	/** Arguments after the command, e.g. `--concurrency=5` for a worker. */
+	args?: string[];
 }
 
 export interface N8nProcess {
@@ -107,7 +109,7 @@ export function createN8nProcess(options: N8nProcessOptions): N8nProcess {
 			`\n=== harness: n8n ${runtime.version} ${command} at ${new Date().toISOString()}\n`,
 		);
 		// Its own process group, so that stop() and the exit hook reach the task runners too.
-		const started = spawn(runtime.nodeBin, [runtime.n8nBin, command], {
+		const started = spawn(runtime.nodeBin, [runtime.n8nBin, command, ...(options.args ?? [])], {
 			cwd: options.userFolder,
 			env,
 			detached: true,

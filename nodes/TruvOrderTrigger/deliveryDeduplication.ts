@@ -33,6 +33,12 @@ interface ProcessRecord {
 	 * static data before it stores the execution), but Truv's retry of them must run.
 	 */
 	released: Set<string>;
+	/**
+	 * Claimed deliveries whose execution has not run the trigger's step in this process yet, with
+	 * when they were claimed: while one is pending, its execution will save the record, so an
+	 * earlier one need not (see recordExecutedDeliveries).
+	 */
+	awaitingExecution: Map<string, number>;
 }
 
 // Why a second, in-process record: n8n loads the workflow's static data from the database for
@@ -40,12 +46,34 @@ interface ProcessRecord {
 // concurrent deliveries each see the record as it was before either of them, and the later write
 // drops the earlier one's id. This record catches concurrent duplicates and re-adds ids a
 // concurrent write dropped; the static data record is what survives a restart of n8n.
+//
+// What this guarantees, per mode (measured in test/e2e/queueMode.e2e.test.ts):
+// - One n8n process: a copy is a duplicate whenever it arrives, concurrent copies included;
+//   after a restart, once the record was saved (by the execution's step, or with the call).
+// - Queue mode, n8n 2.8: every webhook process reads the record n8n saved with the previous
+//   call, so a retry that reaches another webhook process, or any process after a restart, is a
+//   duplicate (0 of 200 ran again). n8n offers a community node no atomic store shared between
+//   processes, so two copies that reach different webhook processes before the first call's
+//   save can both run: measured 86 of 100 at the same instant, 5 of 10 at 50 ms apart, 1 of 10
+//   at 200 ms, none at 500 ms or more.
+// - Queue mode, n8n 2.41: n8n saves a webhook call's static data only when the trigger answers
+//   it itself, and gives a worker's execution none. With the default acknowledgement a retry is a
+//   duplicate only on the webhook process that accepted the delivery (copies to the other
+//   process ran twice at every spacing measured, up to 1 s); acknowledged before the execution
+//   (the trigger answers), a retry is a duplicate on every process and after restarts, as on
+//   n8n 2.8 (0 of 100 ran again); its window for simultaneous copies is not measured yet.
 const processRecords = new Map<string, ProcessRecord>();
 
 function processRecordFor(recordKey: string): ProcessRecord {
 	let record = processRecords.get(recordKey);
 	if (!record) {
-		record = { seen: new Set(), order: [], inFlight: new Map(), released: new Set() };
+		record = {
+			seen: new Set(),
+			order: [],
+			inFlight: new Map(),
+			released: new Set(),
+			awaitingExecution: new Map(),
+		};
 		processRecords.set(recordKey, record);
 	}
 	return record;
@@ -122,6 +150,11 @@ export function claimDelivery(
 	}
 
 	record.released.delete(webhookId);
+	record.awaitingExecution.set(webhookId, Date.now());
+	// In queue mode executions run on workers and this process never sees them: bounded.
+	if (record.awaitingExecution.size > DELIVERY_RECORD_LIMIT) {
+		record.awaitingExecution.delete(record.awaitingExecution.keys().next().value as string);
+	}
 	record.seen.add(webhookId);
 	record.order.push(webhookId);
 	let next =
@@ -159,6 +192,7 @@ export function claimDelivery(
 }
 
 function forget(record: ProcessRecord, webhookId: string): void {
+	record.awaitingExecution.delete(webhookId);
 	record.seen.delete(webhookId);
 	record.order = record.order.filter((id) => id !== webhookId);
 	record.released.add(webhookId);
@@ -171,24 +205,45 @@ function forget(record: ProcessRecord, webhookId: string): void {
 }
 
 /**
+ * How long a claimed delivery is expected to reach its execution's trigger step in this process.
+ * Past that (its execution runs on a worker in queue mode, or never ran), it no longer excuses an
+ * execution from saving the record.
+ */
+const EXECUTION_EXPECTED_WITHIN_MS = 60_000;
+
+/**
  * Adds the deliveries of one execution (and whatever else this process claimed) to the stored
  * record, inside the execution: n8n stores the execution's static data when it ends, which n8n
  * 2.41 does not do for the webhook call itself when n8n answers after storing the execution. By
  * then the execution is stored, so the record never names a delivery n8n failed to store. Returns
- * whether the stored record changed; unchanged (n8n 2.8 saved it with the webhook call), n8n has
- * nothing more to write.
+ * whether the stored record changed; unchanged, n8n has nothing more to write. That is the case
+ * when the record already names them (n8n 2.8 saved it with the webhook call), and when another
+ * delivery claimed in this process is still on its way to its execution: that execution writes the
+ * whole record, these ids included. A burst then costs n8n a handful of writes, not one per
+ * delivery, each rewriting the whole record behind SQLite's single write lock.
+ *
+ * An execution that was given no record and runs in a process that claimed nothing for this
+ * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
+ * workflow snapshot without static data. n8n saves a worker's static data whole over the stored
+ * column, so a record of this execution's ids alone would erase every other delivery's (measured:
+ * after 1,000 deliveries the stored record held 1 of them). There the webhook processes' own
+ * saves keep the record; on n8n 2.8 a worker's execution carries the record as stored after the
+ * webhook call, which already names its delivery.
  */
 export function recordExecutedDeliveries(
 	staticData: IDataObject,
 	recordKey: string,
 	webhookIds: string[],
 ): boolean {
+	const record = processRecords.get(recordKey);
+	for (const id of webhookIds) record?.awaitingExecution.delete(id);
+	if (typeof staticData[STATIC_DATA_KEY] !== 'string' && record === undefined) return false;
 	const ids = idsOf(storedRecord(staticData));
 	const present = new Set(ids);
 	if (webhookIds.every((id) => present.has(id))) return false;
+	if (record && laterExecutionPending(record)) return false;
 	// Concurrent executions each save the whole record: each adds back what the others added.
-	const claimedHere = processRecords.get(recordKey)?.order ?? [];
-	for (const id of [...claimedHere, ...webhookIds]) {
+	for (const id of [...(record?.order ?? []), ...webhookIds]) {
 		if (!present.has(id)) {
 			present.add(id);
 			ids.push(id);
@@ -196,6 +251,15 @@ export function recordExecutedDeliveries(
 	}
 	staticData[STATIC_DATA_KEY] = serialise(ids.slice(-DELIVERY_RECORD_LIMIT));
 	return true;
+}
+
+function laterExecutionPending(record: ProcessRecord): boolean {
+	const expectedSince = Date.now() - EXECUTION_EXPECTED_WITHIN_MS;
+	for (const [id, claimedAt] of record.awaitingExecution) {
+		if (claimedAt >= expectedSince && !record.inFlight.has(id)) return true;
+		if (claimedAt < expectedSince) record.awaitingExecution.delete(id);
+	}
+	return false;
 }
 
 /** The ids a stored record holds, oldest first. */

@@ -23,7 +23,13 @@ export interface TruvWebhook {
 
 interface Registration {
 	id: string;
+	/** Where the webhook was registered: a credential switched to another environment must still delete it. */
 	environment: TruvEnvironment;
+	/**
+	 * The Truv account (Client ID) it was registered in: another account's keys cannot reach it.
+	 * Records written before the Client ID was kept have none and are taken to be this account's.
+	 */
+	clientId?: string;
 }
 
 const WEBHOOKS_PATH = '/v1/webhooks/';
@@ -35,13 +41,16 @@ const MAX_WEBHOOK_NAME_LENGTH = 128;
 const REGISTRATIONS_KEY = 'truvWebhooks';
 
 interface Target {
+	manual: false;
 	url: string;
 	environment: TruvEnvironment;
 	events: string[];
-	manual: boolean;
 	/** Read once per hook call: each read costs n8n 2.41 an expression sandbox. */
-	credentials?: TruvCredentials;
+	credentials: TruvCredentials;
 }
+
+/** Manual registration needs the URL only: it makes no Truv call. */
+type HookTarget = Target | { manual: true; url: string };
 
 function isManual(context: IHookFunctions): boolean {
 	return context.getNodeParameter('registration', 'automatic') === 'manual';
@@ -56,6 +65,7 @@ function registrations(context: IHookFunctions): Record<string, Registration> {
 }
 
 function storeRegistration(context: IHookFunctions, url: string, registration?: Registration) {
+	if (!registration && !(url in registrations(context))) return;
 	const next = { ...registrations(context) };
 	if (registration) next[url] = registration;
 	else delete next[url];
@@ -80,7 +90,7 @@ export function unreachableReason(url: string): string | undefined {
 	return undefined;
 }
 
-async function resolveTarget(context: IHookFunctions): Promise<Target> {
+async function resolveTarget(context: IHookFunctions): Promise<HookTarget> {
 	const url = context.getNodeWebhookUrl('default');
 	if (!url) {
 		throw new NodeOperationError(
@@ -88,11 +98,10 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 			'n8n did not provide a webhook URL for this trigger',
 		);
 	}
+	if (isManual(context)) return { manual: true, url };
 	// The options' values are Truv's event names (Connection Failed is task-status-updated), so the
 	// selection is what Truv is asked to send.
 	const events = context.getNodeParameter('events', []) as string[];
-	const manual = isManual(context);
-	if (manual) return { url, events, manual, environment: 'sandbox' };
 
 	const credentials = await readTruvCredentials(context);
 	const environment = resolveEnvironment(credentials);
@@ -120,7 +129,7 @@ async function resolveTarget(context: IHookFunctions): Promise<Target> {
 			},
 		);
 	}
-	return { url, events, manual, environment, credentials };
+	return { manual: false, url, events, environment, credentials };
 }
 
 function webhookName(context: IHookFunctions): string {
@@ -140,10 +149,59 @@ function matches(webhook: TruvWebhook, target: Target): boolean {
 	return webhook.webhook_url === target.url && webhook.env_type === target.environment;
 }
 
-/** Every webhook of the account, across pages. */
-async function listWebhooks(context: IHookFunctions, target: Target): Promise<TruvWebhook[]> {
-	return await truvListRequest<TruvWebhook>(context, WEBHOOKS_PATH, {
-		credentials: target.credentials,
+/** Every webhook of the account, of every environment (`env_type` names it), across pages. */
+async function listWebhooks(
+	context: IHookFunctions,
+	credentials: TruvCredentials,
+): Promise<TruvWebhook[]> {
+	return await truvListRequest<TruvWebhook>(context, WEBHOOKS_PATH, { credentials });
+}
+
+function registrationFor(webhook: TruvWebhook, target: Target): Registration {
+	return { id: webhook.id, environment: target.environment, clientId: target.credentials.clientId };
+}
+
+const ENVIRONMENT_NAMES: Record<TruvEnvironment, string> = {
+	sandbox: 'Sandbox',
+	dev: 'Development',
+	prod: 'Production',
+};
+
+/**
+ * Truv's API reaches an account's webhooks only with that account's keys. A record of another
+ * account means the credential was edited to other keys while the webhook existed. Forgetting the
+ * record would leave that webhook delivering to this URL signed with a secret the trigger no
+ * longer has (refused, retried, in production disabled with e-mails to that account), so the user
+ * is told what to delete. n8n still deactivates the workflow when deactivation throws this.
+ */
+function assertReachable(
+	context: IHookFunctions,
+	url: string,
+	stored: Registration,
+	credentials: TruvCredentials,
+): void {
+	if (stored.clientId === undefined || stored.clientId === credentials.clientId) return;
+	const environment = ENVIRONMENT_NAMES[stored.environment] ?? stored.environment;
+	// n8n logs only the message of an error thrown from a hook, and n8n 2.41 shows only the
+	// message of a failed activation: it names the webhook and both ways out.
+	throw new NodeOperationError(
+		context.getNode(),
+		`Truv webhook ${stored.id} for ${url} is in another Truv account (Client ID ${stored.clientId}, ${environment}): put that account's keys back into the credential and activate and deactivate the workflow to delete it, or delete it in that account's Truv Dashboard and activate once with Registration set to Manually to forget it`,
+		{
+			description: `This trigger registered or adopted it, and the Truv API credential now holds the keys of Client ID ${credentials.clientId}, which cannot delete it. Until it is deleted, Truv sends this URL that account's events, signed with a secret the trigger no longer has, so they are refused. With the keys of Client ID ${stored.clientId} back in the credential, deactivating deletes the webhook; enter the new keys again afterwards. Or delete webhook ${stored.id} in that account's Truv Dashboard (Development → Webhooks), activate the workflow once with Registration set to Manually in the Truv Dashboard, which makes the trigger forget it, and set Registration back to Automatically.`,
+		},
+	);
+}
+
+/** 404: already gone (deleted in the dashboard, say), which is what we wanted. */
+async function deleteTruvWebhook(
+	context: IHookFunctions,
+	id: string,
+	credentials: TruvCredentials,
+): Promise<void> {
+	await truvApiRequest(context, 'DELETE', `${WEBHOOKS_PATH}${id}/`, {
+		allowStatus: [404],
+		credentials,
 	});
 }
 
@@ -158,11 +216,18 @@ async function reconcile(context: IHookFunctions, webhook: TruvWebhook, target: 
 			credentials: target.credentials,
 		});
 	}
-	storeRegistration(context, target.url, { id: webhook.id, environment: target.environment });
+	if (update.enabled === true) {
+		// At activation there is no execution to show it in: n8n's log is where an operator looks.
+		context.logger.warn(
+			`Truv had disabled webhook ${webhook.id} (${target.url}); it is enabled again. Events Truv sent while it was off may be missing: the Truv node's Webhook Request → Get Many lists them.`,
+			{ workflowId: context.getWorkflow().id },
+		);
+	}
+	storeRegistration(context, target.url, registrationFor(webhook, target));
 }
 
 async function adoptExisting(context: IHookFunctions, target: Target): Promise<boolean> {
-	const existing = (await listWebhooks(context, target)).find((webhook) =>
+	const existing = (await listWebhooks(context, target.credentials)).find((webhook) =>
 		matches(webhook, target),
 	);
 	if (!existing) return false;
@@ -178,23 +243,48 @@ export async function checkWebhookExists(this: IHookFunctions): Promise<boolean>
 		return true;
 	}
 	const target = await resolveTarget(this);
-	if (target.manual) return true;
-
-	const stored = registrations(this)[target.url];
-	if (stored) {
-		const { statusCode, body } = await truvApiRequest<TruvWebhook>(
-			this,
-			'GET',
-			`${WEBHOOKS_PATH}${stored.id}/`,
-			{ allowStatus: [404], credentials: target.credentials },
-		);
-		if (statusCode !== 404 && matches(body, target)) {
-			await reconcile(this, body, target);
-			return true;
-		}
-		storeRegistration(this, target.url, undefined);
+	if (target.manual) {
+		forgetRegistration(this, target.url);
+		return true;
 	}
-	return await adoptExisting(this, target);
+	return await settleRegistration(this, target);
+}
+
+/**
+ * With manual registration the user keeps this URL's webhook in the Truv Dashboard, so what
+ * automatic registration recorded is no longer the trigger's to manage. This is also the way out
+ * for a record the credential cannot reach any more (see assertReachable), without a Truv call.
+ */
+function forgetRegistration(context: IHookFunctions, url: string) {
+	storeRegistration(context, url, undefined);
+}
+
+/**
+ * Whether this URL has its webhook in the credential's environment, made current (events,
+ * enabled). A recorded webhook in another environment of the account is deleted first: the
+ * credential was switched (sandbox to production, say) since it was registered.
+ */
+async function settleRegistration(context: IHookFunctions, target: Target): Promise<boolean> {
+	const stored = registrations(context)[target.url];
+	if (stored) {
+		assertReachable(context, target.url, stored, target.credentials);
+		if (stored.environment === target.environment) {
+			const { statusCode, body } = await truvApiRequest<TruvWebhook>(
+				context,
+				'GET',
+				`${WEBHOOKS_PATH}${stored.id}/`,
+				{ allowStatus: [404], credentials: target.credentials },
+			);
+			if (statusCode !== 404 && matches(body, target)) {
+				await reconcile(context, body, target);
+				return true;
+			}
+		} else {
+			await deleteTruvWebhook(context, stored.id, target.credentials);
+		}
+		storeRegistration(context, target.url, undefined);
+	}
+	return await adoptExisting(context, target);
 }
 
 function isDuplicateUrlError(body: unknown): boolean {
@@ -210,7 +300,13 @@ function isDuplicateUrlError(body: unknown): boolean {
 
 export async function createWebhook(this: IHookFunctions): Promise<boolean> {
 	const target = await resolveTarget(this);
-	if (target.manual) return true;
+	if (target.manual) {
+		forgetRegistration(this, target.url);
+		return true;
+	}
+	// n8n asks checkExists first, which settles any record; one left means create was called
+	// alone, and overwriting it could orphan its webhook.
+	if (registrations(this)[target.url] && (await settleRegistration(this, target))) return true;
 
 	const { statusCode, body } = await truvApiRequest<TruvWebhook>(this, 'POST', WEBHOOKS_PATH, {
 		body: {
@@ -224,7 +320,7 @@ export async function createWebhook(this: IHookFunctions): Promise<boolean> {
 		credentials: target.credentials,
 	});
 	if (statusCode !== 400) {
-		storeRegistration(this, target.url, { id: body.id, environment: target.environment });
+		storeRegistration(this, target.url, registrationFor(body, target));
 		return true;
 	}
 	// Someone (an earlier activation whose record was lost, or an admin) registered this URL
@@ -234,12 +330,30 @@ export async function createWebhook(this: IHookFunctions): Promise<boolean> {
 }
 
 export async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
-	if (isManual(this)) return true;
 	const url = this.getNodeWebhookUrl('default');
-	const stored = url ? registrations(this)[url] : undefined;
-	if (!url || !stored) return true;
-	// 404: already gone (deleted in the dashboard, say), which is what we wanted.
-	await truvApiRequest(this, 'DELETE', `${WEBHOOKS_PATH}${stored.id}/`, { allowStatus: [404] });
-	storeRegistration(this, url, undefined);
+	if (!url) return true;
+	if (isManual(this)) {
+		forgetRegistration(this, url);
+		return true;
+	}
+	const credentials = await readTruvCredentials(this);
+	const stored = registrations(this)[url];
+	if (stored) {
+		assertReachable(this, url, stored, credentials);
+		// By id, whichever environment it is in (the credential may have been switched since): a
+		// Truv webhook belongs to the account and names its environment in env_type.
+		await deleteTruvWebhook(this, stored.id, credentials);
+		storeRegistration(this, url, undefined);
+		return true;
+	}
+	// No record (n8n did not keep the static data, say): activation adopts the webhook registered
+	// for this URL in the credential's environment, so deactivation deletes it by the same rule.
+	const environment = resolveEnvironment(credentials);
+	if (!environment) return true;
+	for (const webhook of await listWebhooks(this, credentials)) {
+		if (webhook.webhook_url === url && webhook.env_type === environment) {
+			await deleteTruvWebhook(this, webhook.id, credentials);
+		}
+	}
 	return true;
 }

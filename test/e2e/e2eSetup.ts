@@ -182,6 +182,25 @@ export function installedNodeTypes(listed: {
 		.sort((a, b) => a.type.localeCompare(b.type));
 }
 
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+export async function inPool<T, R>(
+	items: T[],
+	concurrency: number,
+	task: (item: T) => Promise<R>,
+): Promise<R[]> {
+	const results: R[] = new Array(items.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < items.length) {
+				const index = next++;
+				results[index] = await task(items[index]);
+			}
+		}),
+	);
+	return results;
+}
+
 /** Waits for `count` finished executions of a workflow and fails when there are more. */
 export async function exactlyExecutions(
 	n8n: N8nInstance,

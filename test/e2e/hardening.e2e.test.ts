@@ -6,6 +6,7 @@ import { provisionN8n } from '../../dev/n8n/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
 import {
 	e2eVersions,
+	inPool,
 	minutes,
 	storedWebhookId,
 	triggerOutput,
@@ -34,25 +35,6 @@ const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-fai
 jest.setTimeout(minutes(20));
 
 const packedTarball = usePackedRepository();
-
-/** Runs `task` over `items` with at most `concurrency` in flight. */
-async function inPool<T, R>(
-	items: T[],
-	concurrency: number,
-	task: (item: T) => Promise<R>,
-): Promise<R[]> {
-	const results: R[] = new Array(items.length);
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: concurrency }, async () => {
-			while (next < items.length) {
-				const index = next++;
-				results[index] = await task(items[index]);
-			}
-		}),
-	);
-	return results;
-}
 
 describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 	let n8n: N8nInstance;

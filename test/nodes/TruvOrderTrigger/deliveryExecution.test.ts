@@ -96,6 +96,75 @@ describe("the trigger's step in the execution a delivery started", () => {
 		);
 	});
 
+	test('in a burst, leaves the write to the last execution, which saves every delivery', async () => {
+		const bodies = [
+			orderBody('order-created'),
+			orderBody('order-created'),
+			orderBody('order-created'),
+		];
+		const deliveries = [];
+		for (const body of bodies) {
+			deliveries.push(
+				await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) }),
+			);
+		}
+		const changed = [];
+		let last;
+		for (const delivery of deliveries) {
+			last = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
+			await last.run();
+			changed.push(last.workflow.staticData.__dataChanged);
+		}
+		expect(changed).toEqual([false, false, true]);
+		expect(storedWebhookIds(nodeStaticData(last!.workflow.staticData))).toEqual(
+			bodies.map((body) => JSON.parse(body.toString()).webhook_id),
+		);
+	});
+
+	test('does not leave the write to a delivery whose execution n8n failed to store', async () => {
+		const stored = orderBody('order-created');
+		const failing = orderBody('order-created');
+		const a = await deliver({ rawBody: stored, headers: signedHeaders(stored, SANDBOX_SECRET) });
+		await deliver({
+			rawBody: failing,
+			headers: signedHeaders(failing, SANDBOX_SECRET),
+			storeExecution: async () => false,
+		});
+		const execution = triggerExecution({ outputs: a.workflowData!, staticData: {} });
+		await execution.run();
+		expect(storedWebhookIds(nodeStaticData(execution.workflow.staticData))).toEqual([
+			JSON.parse(stored.toString()).webhook_id,
+		]);
+	});
+
+	test('on a queue-mode worker of n8n 2.41 (no record given, nothing claimed in this process) it writes nothing, so the stored record is not replaced by this delivery alone', async () => {
+		const body = orderBody('order-created');
+		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });
+		// The worker is another process: it never claimed anything.
+		forgetProcessRecords();
+		const onWorker = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
+		expect(await onWorker.run()).toEqual(delivery.workflowData);
+		expect(nodeStaticData(onWorker.workflow.staticData)).toEqual({});
+		expect(onWorker.workflow.staticData.__dataChanged).toBe(false);
+	});
+
+	test('on a queue-mode worker given the stored record (n8n 2.8) it adds a delivery the record lacks', async () => {
+		const earlier = orderBody('order-created');
+		const first = await deliver({
+			rawBody: earlier,
+			headers: signedHeaders(earlier, SANDBOX_SECRET),
+		});
+		const stored = JSON.parse(JSON.stringify(first.staticData)) as IDataObject;
+		const body = orderBody('order-status-updated-completed');
+		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });
+		forgetProcessRecords();
+		const onWorker = triggerExecution({ outputs: delivery.workflowData!, staticData: stored });
+		await onWorker.run();
+		expect(storedWebhookIds(nodeStaticData(onWorker.workflow.staticData))).toEqual(
+			[earlier, body].map((each) => JSON.parse(each.toString()).webhook_id),
+		);
+	});
+
 	test('records nothing on the test URL or with Skip Duplicate Deliveries off', async () => {
 		const body = orderBody('order-created');
 		const delivery = await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) });

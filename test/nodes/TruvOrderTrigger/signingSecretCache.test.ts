@@ -3,6 +3,7 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import {
 	forgetSigningSecrets,
+	MISMATCH_REREAD_INTERVAL_MS,
 	SIGNING_SECRET_TTL_MS,
 } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
@@ -31,8 +32,39 @@ function countedCredential(secret = SANDBOX_SECRET) {
 	return credential;
 }
 
+/**
+ * A counted credential whose reads stay open until the test settles them: each read waits for the
+ * next `finishReads()` or `failReads()`, so that deliveries overlap while the credential is read.
+ */
+function heldCredential() {
+	let settle: Array<(error?: Error) => void> = [];
+	const credential = {
+		secret: SANDBOX_SECRET,
+		reads: 0,
+		read: async (): Promise<ICredentialDataDecryptedObject> => {
+			credential.reads += 1;
+			await new Promise<void>((resolve, reject) => {
+				settle.push((error) => (error ? reject(error) : resolve()));
+			});
+			return truvCredentials({ accessSecret: credential.secret });
+		},
+		settleReads(error?: Error) {
+			const pending = settle;
+			settle = [];
+			for (const finish of pending) finish(error);
+			return pending.length;
+		},
+	};
+	return credential;
+}
+
+/** Lets every delivery in progress run until it waits for something outside the microtask queue. */
+async function letDeliveriesRun(): Promise<void> {
+	for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
 async function deliverSigned(
-	credential: ReturnType<typeof countedCredential>,
+	credential: Pick<ReturnType<typeof countedCredential | typeof heldCredential>, 'read'>,
 	signWith: string,
 	credentialId = 'cred-1',
 ) {
@@ -61,11 +93,19 @@ test('reads the credential once for many genuine deliveries', async () => {
 	expect(credential.reads).toBe(1);
 });
 
-test('accepts a delivery signed with a secret just changed in the credential, at once', async () => {
+test('a secret changed in the credential is accepted once the remembered copy is 10 s old, well before the minute', async () => {
+	expect(MISMATCH_REREAD_INTERVAL_MS).toBe(10_000);
+	expect(MISMATCH_REREAD_INTERVAL_MS).toBeLessThan(SIGNING_SECRET_TTL_MS);
 	const credential = countedCredential();
 	await deliverSigned(credential, SANDBOX_SECRET);
 	credential.secret = ROTATED_SECRET;
 
+	// Within the interval, the remembered secrets decide: refused (Truv retries it), not read.
+	now += MISMATCH_REREAD_INTERVAL_MS - 1;
+	expect((await deliverSigned(credential, ROTATED_SECRET)).status).toBe(401);
+	expect(credential.reads).toBe(1);
+
+	now += 1;
 	const result = await deliverSigned(credential, ROTATED_SECRET);
 	expect(result.status).toBe(200);
 	expect(result.workflowData).toBeDefined();
@@ -88,38 +128,101 @@ test('refuses the removed secret once the remembered one has expired', async () 
 	expect(credential.reads).toBe(2);
 });
 
-test('a forged delivery is checked against a fresh read and refused; it changes nothing remembered', async () => {
+test('a flood of forged deliveries reads the credential at most once per interval', async () => {
 	const credential = countedCredential();
 	await deliverSigned(credential, SANDBOX_SECRET);
 
-	const forged = await deliverSigned(credential, 'sandbox-attacker-guess');
-	expect(forged.status).toBe(401);
-	expect(credential.reads).toBe(2);
+	// 250 forged requests, one every 200 ms: 50 s, five intervals, inside the minute's TTL.
+	const statuses = new Set<number>();
+	for (let forged = 1; forged <= 250; forged += 1) {
+		now += 200;
+		statuses.add((await deliverSigned(credential, 'sandbox-attacker-guess')).status);
+	}
+	expect([...statuses]).toEqual([401]);
+	expect(credential.reads).toBe(1 + 5);
+
+	// Twenty at once, just after an interval has passed: one read between them.
+	now += MISMATCH_REREAD_INTERVAL_MS;
+	const concurrent = await Promise.all(
+		Array.from({ length: 20 }, async () => await deliverSigned(credential, 'sandbox-other-guess')),
+	);
+	expect(new Set(concurrent.map(({ status }) => status))).toEqual(new Set([401]));
+	expect(credential.reads).toBe(7);
+
+	// None of it changed what is remembered: genuine deliveries still pass without a read.
 	expect((await deliverSigned(credential, SANDBOX_SECRET)).status).toBe(200);
-	expect(credential.reads).toBe(2);
+	expect(credential.reads).toBe(7);
 });
 
-test('a missing or malformed signature is refused without reading the credential again', async () => {
+test('a missing or malformed signature is refused without reading the credential, even when none is remembered', async () => {
 	const credential = countedCredential();
+	const refuse = async () => {
+		for (const header of [undefined, 'v1=zz', 'sha256=abc', `v1=${'0'.repeat(63)}`]) {
+			const result = await deliver({
+				rawBody: orderBody(),
+				headers: { 'x-webhook-sign': header },
+				readCredentials: credential.read,
+			});
+			expect(result.status).toBe(401);
+			expect(result.body).toMatchObject({ outcome: 'invalid_signature' });
+		}
+	};
+	await refuse();
+	expect(credential.reads).toBe(0);
+
 	await deliverSigned(credential, SANDBOX_SECRET);
-	for (const header of [undefined, 'v1=zz', 'sha256=abc']) {
-		const result = await deliver({
-			rawBody: orderBody(),
-			headers: { 'x-webhook-sign': header },
-			readCredentials: credential.read,
-		});
-		expect(result.status).toBe(401);
-	}
+	now += MISMATCH_REREAD_INTERVAL_MS;
+	await refuse();
 	expect(credential.reads).toBe(1);
 });
 
-test('each credential is remembered on its own', async () => {
+test('twenty concurrent genuine deliveries on a cold cache read the credential once', async () => {
+	const credential = heldCredential();
+	const deliveries = Array.from(
+		{ length: 20 },
+		async () => await deliverSigned(credential, SANDBOX_SECRET),
+	);
+	await letDeliveriesRun();
+	const readsOpen = credential.settleReads();
+	const results = await Promise.all(deliveries);
+	expect(readsOpen).toBe(1);
+	expect(results.map(({ status }) => status)).toEqual(Array(20).fill(200));
+	expect(credential.reads).toBe(1);
+});
+
+test('a failed read fails the deliveries waiting for it, and the next delivery reads again', async () => {
+	const credential = heldCredential();
+	const deliveries = Array.from(
+		{ length: 5 },
+		async () => await deliverSigned(credential, SANDBOX_SECRET),
+	);
+	const settled = Promise.allSettled(deliveries);
+	await letDeliveriesRun();
+	const readsOpen = credential.settleReads(new Error('Credentials could not be decrypted'));
+	const failed = await settled;
+	expect(readsOpen).toBe(1);
+	expect(failed.map(({ status }) => status)).toEqual(Array(5).fill('rejected'));
+	expect(credential.reads).toBe(1);
+
+	// Nothing of the failure is remembered: no interval to wait, the credential is read at once.
+	const next = deliverSigned(credential, SANDBOX_SECRET);
+	await letDeliveriesRun();
+	credential.settleReads();
+	expect((await next).status).toBe(200);
+	expect(credential.reads).toBe(2);
+});
+
+test('each credential is remembered, and read again for a mismatch, on its own', async () => {
 	const sandbox = countedCredential(SANDBOX_SECRET);
 	const other = countedCredential(ROTATED_SECRET);
 	expect((await deliverSigned(sandbox, SANDBOX_SECRET, 'cred-sandbox')).status).toBe(200);
+	now += MISMATCH_REREAD_INTERVAL_MS;
 	expect((await deliverSigned(other, ROTATED_SECRET, 'cred-other')).status).toBe(200);
-	// A signature valid for one credential's secret is not valid for the other trigger.
+	// A signature valid for one credential's secret is not valid for the other trigger; the
+	// mismatch re-reads the sandbox credential (its copy is 10 s old), not the fresh other one.
 	expect((await deliverSigned(other, SANDBOX_SECRET, 'cred-other')).status).toBe(401);
+	expect((await deliverSigned(sandbox, ROTATED_SECRET, 'cred-sandbox')).status).toBe(401);
+	expect([sandbox.reads, other.reads]).toEqual([2, 1]);
 	expect((await deliverSigned(sandbox, SANDBOX_SECRET, 'cred-sandbox')).status).toBe(200);
-	expect([sandbox.reads, other.reads]).toEqual([1, 2]);
+	expect([sandbox.reads, other.reads]).toEqual([2, 1]);
 });

@@ -1,4 +1,10 @@
+import { createRequire } from 'node:module';
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecycle';
 import type { HookOptions } from '../../../dev/n8n-core/n8nContexts';
@@ -9,13 +15,19 @@ import {
 	truvCredentials,
 	truvOrderTrigger,
 } from '../../../dev/n8n-core/n8nContexts';
-import { startTruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
+import { DEFAULT_ACCOUNT, startTruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
+
+/** A second Truv account, for a credential edited to other keys. */
+const OTHER_ACCOUNT = {
+	clientId: 'other-client-id',
+	secrets: ['sandbox-other-secret', 'prod-other-secret'],
+};
 
 let standIn: TruvStandIn;
 
 beforeAll(async () => {
-	standIn = await startTruvStandIn({ pageSize: 2 });
+	standIn = await startTruvStandIn({ pageSize: 2, accounts: [DEFAULT_ACCOUNT, OTHER_ACCOUNT] });
 });
 afterAll(async () => await standIn.close());
 beforeEach(() => {
@@ -73,7 +85,13 @@ describe('automatic registration', () => {
 			name: 'n8n: Truv orders (workflow wf-1)',
 		});
 		expect(node.staticData['node:Truv Order Trigger']).toEqual({
-			truvWebhooks: { [PRODUCTION_WEBHOOK_URL]: { id: webhook.id, environment: 'sandbox' } },
+			truvWebhooks: {
+				[PRODUCTION_WEBHOOK_URL]: {
+					id: webhook.id,
+					environment: 'sandbox',
+					clientId: standIn.account.clientId,
+				},
+			},
 		});
 	});
 
@@ -126,7 +144,7 @@ describe('automatic registration', () => {
 		expect(standIn.calls.filter((call) => call.method === 'POST')).toHaveLength(1);
 		const id = standIn.webhooks()[0].id;
 		expect((restarted.staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks).toEqual({
-			[PRODUCTION_WEBHOOK_URL]: { id, environment: 'sandbox' },
+			[PRODUCTION_WEBHOOK_URL]: { id, environment: 'sandbox', clientId: standIn.account.clientId },
 		});
 	});
 
@@ -162,6 +180,34 @@ describe('automatic registration', () => {
 		expect(await node.checkExists()).toBe(true);
 		expect(standIn.webhooks()[0].enabled).toBe(true);
 		expect(standIn.calls.find((call) => call.method === 'PATCH')?.body).toEqual({ enabled: true });
+	});
+
+	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
+		const { Logger } = createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common');
+		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		try {
+			await trigger().activate();
+			const [webhook] = standIn.webhooks();
+			standIn.disableWebhook(webhook.id);
+			standIn.resetCalls();
+			const staticData = {};
+			expect(await trigger({ staticData }).checkExists()).toBe(true);
+			expect(standIn.webhooks()).toEqual([
+				expect.objectContaining({ id: webhook.id, enabled: true }),
+			]);
+			expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([
+				expect.objectContaining({ method: 'PATCH', body: { enabled: true } }),
+			]);
+			expect(JSON.stringify(staticData)).toContain(webhook.id);
+			expect(warn).toHaveBeenCalledWith(
+				expect.stringMatching(new RegExp(`^Truv had disabled webhook ${webhook.id} `)),
+				expect.anything(),
+			);
+		} finally {
+			warn.mockRestore();
+		}
 	});
 
 	test('changed events are PATCHed onto the existing webhook', async () => {
@@ -254,13 +300,21 @@ describe('deactivation', () => {
 	});
 
 	test('never deletes a webhook it did not create or adopt', async () => {
-		const foreign = standIn.addWebhook({
-			webhook_url: 'https://crm.example.com/truv',
-			env_type: 'sandbox',
-		});
+		const foreign = [
+			standIn.addWebhook({ webhook_url: 'https://crm.example.com/truv', env_type: 'sandbox' }),
+			// Its URL, but where activation would not adopt it either.
+			standIn.addWebhook({ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' }),
+			standIn.addWebhook({
+				webhook_url: PRODUCTION_WEBHOOK_URL,
+				env_type: 'sandbox',
+				clientId: OTHER_ACCOUNT.clientId,
+			}),
+		];
 		expect(await trigger().delete()).toBe(true);
-		expect(standIn.calls).toEqual([]);
-		expect(standIn.webhooks().map((webhook) => webhook.id)).toEqual([foreign.id]);
+		expect(standIn.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+		expect(standIn.webhooks().map((webhook) => webhook.id)).toEqual(
+			foreign.map((webhook) => webhook.id),
+		);
 	});
 
 	test("the test URL's hooks never touch the production webhook", async () => {
@@ -295,23 +349,347 @@ describe('deactivation', () => {
 		await trigger().activate();
 		await trigger().activate();
 		expect(standIn.webhooks()).toHaveLength(1);
-		await trigger().delete(); // a copy that never saw the record deletes nothing…
-		expect(standIn.webhooks()).toHaveLength(1);
 		const adopting = trigger();
-		await adopting.activate(); // …one that adopted it deletes it
-		await adopting.delete();
+		await adopting.activate(); // adopts it…
+		await adopting.delete(); // …and deletes it by its record
 		expect(standIn.webhooks()).toEqual([]);
+		await trigger().activate();
+		await trigger().delete(); // a copy that never saw the record finds it by its URL
+		expect(standIn.webhooks()).toEqual([]);
+	});
+});
+
+/** The trigger's record of its webhooks, as the hooks left it in the workflow's static data. */
+const recordOf = (staticData: IDataObject) =>
+	(staticData['node:Truv Order Trigger'] as IDataObject | undefined)?.truvWebhooks;
+
+const prodCredentials = () => standInCredentials({ accessSecret: standIn.account.secrets.prod });
+const otherAccountCredentials = () =>
+	standInCredentials({
+		clientId: OTHER_ACCOUNT.clientId,
+		accessSecret: OTHER_ACCOUNT.secrets[0],
+	});
+
+const summary = (webhooks = standIn.webhooks()) =>
+	webhooks.map(({ webhook_url, env_type }) => ({ webhook_url, env_type }));
+
+describe('a credential switched to another environment', () => {
+	test('between two activations: the webhook of the old environment is deleted, not forgotten', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		const [sandbox] = standIn.webhooks();
+		standIn.resetCalls();
+		await trigger({ staticData, credentials: prodCredentials() }).activate();
+		expect(apiCalls()).toContain(`DELETE /v1/webhooks/${sandbox.id}/`);
+		expect(summary()).toEqual([{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' }]);
+		expect(recordOf(staticData)).toEqual({
+			[PRODUCTION_WEBHOOK_URL]: {
+				id: standIn.webhooks()[0].id,
+				environment: 'prod',
+				clientId: standIn.account.clientId,
+			},
+		});
+		await trigger({ staticData, credentials: prodCredentials() }).delete();
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('create called without checkExists settles the record first instead of overwriting it', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		expect(await trigger({ staticData, credentials: prodCredentials() }).create()).toBe(true);
+		expect(summary()).toEqual([{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' }]);
+	});
+
+	test('between activation and deactivation: deactivation deletes the webhook of the old environment', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		await trigger({ staticData, credentials: prodCredentials() }).delete();
+		expect(standIn.webhooks()).toEqual([]);
+		expect(recordOf(staticData)).toEqual({});
+	});
+
+	test('a webhook of the old environment already deleted in the dashboard does not stop the switch', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		const [sandbox] = standIn.webhooks();
+		standIn.removeWebhook(sandbox.id);
+		await trigger({ staticData, credentials: prodCredentials() }).activate();
+		expect(standIn.calls).toContainEqual(
+			expect.objectContaining({
+				method: 'DELETE',
+				path: `/v1/webhooks/${sandbox.id}/`,
+				status: 404,
+			}),
+		);
+		expect(summary()).toEqual([{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' }]);
+	});
+
+	test('when Truv cannot delete the old webhook, activation fails and keeps the record to try again', async () => {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		const before = recordOf(staticData);
+		standIn.setFault({ method: 'DELETE', path: '/v1/webhooks/', kind: 'status500' });
+		await expect(
+			trigger({ staticData, credentials: prodCredentials() }).activate(),
+		).rejects.toThrow(/Truv answered HTTP 500/);
+		standIn.clearFaults();
+		expect(recordOf(staticData)).toEqual(before);
+		await trigger({ staticData, credentials: prodCredentials() }).activate();
+		expect(summary()).toEqual([{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'prod' }]);
+	});
+});
+
+describe('a credential edited to another Truv account', () => {
+	/** Active in the first account, then the credential holds the second account's keys. */
+	async function activeInFirstAccount() {
+		const staticData = {};
+		await trigger({ staticData }).activate();
+		const [webhook] = standIn.webhooks();
+		standIn.resetCalls();
+		return { staticData, webhook };
+	}
+
+	test('deactivation names the webhook left in the old account, and keeps its record', async () => {
+		const { staticData, webhook } = await activeInFirstAccount();
+		const record = recordOf(staticData);
+		const error = await trigger({ staticData, credentials: otherAccountCredentials() })
+			.delete()
+			.catch((caught: Error & { description?: string }) => caught);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		const { message, description } = error as NodeOperationError;
+		expect(message).toBe(
+			`Truv webhook ${webhook.id} for ${PRODUCTION_WEBHOOK_URL} is in another Truv account (Client ID ${standIn.account.clientId}, Sandbox): put that account's keys back into the credential and activate and deactivate the workflow to delete it, or delete it in that account's Truv Dashboard and activate once with Registration set to Manually to forget it`,
+		);
+		expect(description).toContain(`now holds the keys of Client ID ${OTHER_ACCOUNT.clientId}`);
+		expect(description).toContain(`delete webhook ${webhook.id} in that account's Truv Dashboard`);
+		expect(description).toContain('Registration set to Manually in the Truv Dashboard');
+		// Nothing was sent with the other account's keys for a webhook they cannot reach.
+		expect(standIn.calls).toEqual([]);
+		expect(standIn.webhooks().map((each) => each.id)).toEqual([webhook.id]);
+		expect(recordOf(staticData)).toEqual(record);
+	});
+
+	test('activation fails the same way rather than leave the old webhook behind', async () => {
+		const { staticData, webhook } = await activeInFirstAccount();
+		await expect(
+			trigger({ staticData, credentials: otherAccountCredentials() }).activate(),
+		).rejects.toThrow(`Truv webhook ${webhook.id} for ${PRODUCTION_WEBHOOK_URL} is in another`);
+		expect(standIn.webhooks().map((each) => each.id)).toEqual([webhook.id]);
+	});
+
+	test("with the old account's keys back, deactivation deletes it; then the new account registers its own", async () => {
+		const { staticData } = await activeInFirstAccount();
+		await expect(
+			trigger({ staticData, credentials: otherAccountCredentials() }).delete(),
+		).rejects.toThrow(NodeOperationError);
+		await trigger({ staticData }).activate();
+		await trigger({ staticData }).delete();
+		expect(standIn.webhooks()).toEqual([]);
+		await trigger({ staticData, credentials: otherAccountCredentials() }).activate();
+		expect(standIn.webhooks(DEFAULT_ACCOUNT.clientId)).toEqual([]);
+		expect(summary(standIn.webhooks(OTHER_ACCOUNT.clientId))).toEqual([
+			{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'sandbox' },
+		]);
+	});
+
+	test('without the old keys: deleted in the dashboard, one activation with manual registration forgets it', async () => {
+		const { staticData, webhook } = await activeInFirstAccount();
+		standIn.removeWebhook(webhook.id);
+		await expect(
+			trigger({ staticData, credentials: otherAccountCredentials() }).activate(),
+		).rejects.toThrow(NodeOperationError);
+		const manual = trigger({
+			staticData,
+			credentials: otherAccountCredentials(),
+			parameters: { registration: 'manual' },
+		});
+		await manual.activate();
+		await manual.delete();
+		expect(standIn.calls).toEqual([]);
+		expect(recordOf(staticData)).toEqual({});
+		await trigger({ staticData, credentials: otherAccountCredentials() }).activate();
+		expect(summary(standIn.webhooks(OTHER_ACCOUNT.clientId))).toEqual([
+			{ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'sandbox' },
+		]);
+	});
+
+	test('a record written before the Client ID was kept is taken as this account’s and gains it', async () => {
+		await trigger().activate();
+		const [webhook] = standIn.webhooks();
+		const staticData: IDataObject = {
+			'node:Truv Order Trigger': {
+				truvWebhooks: { [PRODUCTION_WEBHOOK_URL]: { id: webhook.id, environment: 'sandbox' } },
+			},
+		};
+		expect(await trigger({ staticData }).checkExists()).toBe(true);
+		expect(recordOf(staticData)).toEqual({
+			[PRODUCTION_WEBHOOK_URL]: {
+				id: webhook.id,
+				environment: 'sandbox',
+				clientId: standIn.account.clientId,
+			},
+		});
+	});
+});
+
+describe('deactivation without a record', () => {
+	test("deletes the webhook registered for its URL in the credential's environment, found on any page", async () => {
+		for (let index = 0; index < 4; index++) {
+			standIn.addWebhook({
+				webhook_url: `https://elsewhere.example.com/hook/${index}`,
+				env_type: 'sandbox',
+			});
+		}
+		await trigger().activate();
+		expect(standIn.webhooks()).toHaveLength(5);
+		await trigger({ isTest: true }).activate();
+		const elsewhere = [0, 1, 2, 3].map((index) => `https://elsewhere.example.com/hook/${index}`);
+		// Each call below has static data of its own: no record of either URL.
+		await trigger({ isTest: true }).delete();
+		expect(standIn.webhooks().map((webhook) => webhook.webhook_url)).toEqual([
+			...elsewhere,
+			PRODUCTION_WEBHOOK_URL,
+		]);
+		await trigger().delete();
+		expect(standIn.webhooks().map((webhook) => webhook.webhook_url)).toEqual(elsewhere);
+	});
+});
+
+interface PathProxy {
+	/** `http://127.0.0.1:<port>/truv`: a Base URL with a path. */
+	baseUrl: string;
+	/** Every path requested of the proxy, with its query. */
+	requested: string[];
+}
+
+/**
+ * A reverse proxy that serves `answer` under `/truv`, as a Base URL with a path would; by default
+ * it forwards to the stand-in, passing the stand-in's next-page links through `rewriteNext` (Truv
+ * builds them from the address it was called on, which behind a proxy is not the Base URL).
+ */
+async function pathProxy(
+	options: {
+		rewriteNext?: (link: string, proxyOrigin: string) => string;
+		/** Maps a requested path (without `/truv`) to the stand-in's. */
+		inbound?: (path: string) => string;
+		/** Answers instead of the stand-in. */
+		answer?: (path: string) => unknown;
+	} = {},
+): Promise<PathProxy> {
+	const requested: string[] = [];
+	let origin = '';
+	const server = createServer((request, response) => {
+		const chunks: Buffer[] = [];
+		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		request.on('end', () => {
+			void (async () => {
+				const url = request.url ?? '/';
+				requested.push(url);
+				const reply = (status: number, body: unknown) => {
+					response.writeHead(status, { 'Content-Type': 'application/json' });
+					response.end(body === undefined ? '' : JSON.stringify(body));
+				};
+				if (!url.startsWith('/truv/')) return reply(404, { detail: 'Not Found.' });
+				const path = (options.inbound ?? ((same) => same))(url.slice('/truv'.length));
+				if (options.answer) return reply(200, options.answer(path));
+				const headers: Record<string, string> = {};
+				for (const name of ['x-access-client-id', 'x-access-secret', 'content-type', 'accept']) {
+					const value = request.headers[name];
+					if (typeof value === 'string') headers[name] = value;
+				}
+				const body = Buffer.concat(chunks);
+				const upstream = await fetch(`${standIn.url}${path}`, {
+					method: request.method,
+					headers,
+					body: body.length > 0 ? body : undefined,
+				});
+				const text = await upstream.text();
+				const json = text === '' ? undefined : (JSON.parse(text) as { next?: unknown });
+				if (options.rewriteNext && typeof json?.next === 'string') {
+					json.next = options.rewriteNext(json.next, origin);
+				}
+				reply(upstream.status, json);
+			})();
+		});
+	});
+	proxies.push(server);
+	await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+	origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return { baseUrl: `${origin}/truv`, requested };
+}
+
+const proxies: Server[] = [];
+afterAll(async () => {
+	await Promise.all(
+		proxies.map((server) => new Promise<void>((done) => server.close(() => done()))),
+	);
+});
+
+describe('reading the webhook list through a Base URL with a path', () => {
+	beforeEach(() => {
+		for (let index = 0; index < 5; index++) {
+			standIn.addWebhook({
+				webhook_url: `https://elsewhere.example.com/hook/${index}`,
+				env_type: 'sandbox',
+			});
+		}
+		// Last of three pages.
+		standIn.addWebhook({
+			webhook_url: PRODUCTION_WEBHOOK_URL,
+			env_type: 'sandbox',
+			events: ['order-created', 'order-status-updated', 'order-refresh-failed'],
+		});
+	});
+
+	const pageOf = (link: string) => new URL(link).searchParams.get('page');
+
+	test.each([
+		[
+			'the proxy address with its path',
+			(link: string, proxyOrigin: string) =>
+				`${proxyOrigin}/truv/v1/webhooks/?page=${pageOf(link)}`,
+			undefined,
+			['/truv/v1/webhooks/', '/truv/v1/webhooks/?page=2', '/truv/v1/webhooks/?page=3'],
+		],
+		[
+			"Truv's own origin, with a cursor",
+			(link: string) => `https://prod.truv.com/v1/webhooks/?cursor=p${pageOf(link)}`,
+			(path: string) => path.replace(/\?cursor=p(\d+)$/, '?page=$1'),
+			['/truv/v1/webhooks/', '/truv/v1/webhooks/?cursor=p2', '/truv/v1/webhooks/?cursor=p3'],
+		],
+	])(
+		'next links naming %s: every page is read through the Base URL, path not doubled',
+		async (_case, rewriteNext, inbound, expected) => {
+			const proxy = await pathProxy({ rewriteNext, inbound });
+			const node = trigger({ credentials: standInCredentials({ baseUrl: proxy.baseUrl }) });
+			expect(await node.checkExists()).toBe(true);
+			expect(proxy.requested).toEqual(expected);
+			expect(standIn.calls.map((call) => call.query.page ?? '1')).toEqual(['1', '2', '3']);
+		},
+	);
+
+	test('a next link on another origin that never ends stops at the first page read twice', async () => {
+		const proxy = await pathProxy({
+			answer: () => ({ results: [], next: 'https://prod.truv.com/v1/webhooks/?page=2' }),
+		});
+		const node = trigger({ credentials: standInCredentials({ baseUrl: proxy.baseUrl }) });
+		await expect(node.activate()).rejects.toThrow(
+			"Truv's link to the next page of /v1/webhooks/ leads back to a page already read",
+		);
+		expect(proxy.requested).toEqual(['/truv/v1/webhooks/', '/truv/v1/webhooks/?page=2']);
 	});
 });
 
 describe('manual registration', () => {
 	test('makes no Truv API call at all', async () => {
+		// Pasted into the dashboard by the user: not the trigger's to find or delete.
+		standIn.addWebhook({ webhook_url: PRODUCTION_WEBHOOK_URL, env_type: 'sandbox' });
 		const node = trigger({ parameters: { registration: 'manual' } });
 		expect(await node.checkExists()).toBe(true);
 		expect(await node.create()).toBe(true);
 		expect(await node.delete()).toBe(true);
 		expect(standIn.calls).toEqual([]);
-		expect(standIn.webhooks()).toEqual([]);
+		expect(standIn.webhooks()).toHaveLength(1);
 	});
 });
 

@@ -1,5 +1,8 @@
 // Resident memory and CPU time of a whole process group (n8n, its task runner and anything else it
-// spawned), read from /proc: Linux only, like the machines the benchmark runs on.
+// spawned), read from /proc: Linux only, like the machines the benchmark and the e2e tests run on.
+// CPU time is what the group's processes ran (utime + stime, with that of the children they waited
+// for), whatever else runs on the machine: the measure to compare two kinds of request in one n8n
+// while other tests load the same cores.
 import { execFileSync } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 
@@ -17,7 +20,10 @@ const CLOCK_TICKS = getconf('CLK_TCK', 100);
 
 interface ProcessStat {
 	pgrp: number;
-	/** utime + stime, in clock ticks. */
+	/**
+	 * utime + stime, plus cutime + cstime: the time of children it has waited for, which would
+	 * otherwise vanish from the group's sum when a child (a restarted task runner, say) exits.
+	 */
 	cpuTicks: number;
 	rssBytes: number;
 }
@@ -34,7 +40,7 @@ function readStat(pid: string): ProcessStat | undefined {
 	const fields = text.slice(close + 2).split(' ');
 	return {
 		pgrp: Number(fields[2]),
-		cpuTicks: Number(fields[11]) + Number(fields[12]),
+		cpuTicks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
 		rssBytes: Number(fields[21]) * PAGE_SIZE,
 	};
 }
@@ -45,7 +51,7 @@ function numericEntries(): string[] {
 
 export interface GroupSample {
 	rssBytes: number;
-	/** CPU seconds used so far by the processes alive now. */
+	/** CPU seconds used so far by the processes alive now (and the children they waited for). */
 	cpuSeconds: number;
 	processes: number;
 }
@@ -104,6 +110,19 @@ export class ProcessGroupMonitor {
 		this.peak = Math.max(this.peak, rssBytes);
 		return { rssBytes, cpuSeconds: cpuTicks / CLOCK_TICKS, processes };
 	}
+}
+
+/**
+ * CPU seconds used so far by the process group `pgid` (its members looked up now): sample it before
+ * and after some requests and subtract. 0 when the group has no process left.
+ */
+export function processGroupCpuSeconds(pgid: number): number {
+	let cpuTicks = 0;
+	for (const pid of numericEntries()) {
+		const stat = readStat(pid);
+		if (stat?.pgrp === pgid) cpuTicks += stat.cpuTicks;
+	}
+	return cpuTicks / CLOCK_TICKS;
 }
 
 /** Process ids of running n8n main processes (`…/n8n/bin/n8n`) outside the given groups. */

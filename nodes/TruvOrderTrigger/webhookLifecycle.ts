@@ -194,15 +194,17 @@ function assertReachable(
 }
 
 /** 404: already gone (deleted in the dashboard, say), which is what we wanted. */
+/** Deletes a Truv webhook; false when Truv had none with this id. */
 async function deleteTruvWebhook(
 	context: IHookFunctions,
 	id: string,
 	credentials: TruvCredentials,
-): Promise<void> {
-	await truvApiRequest(context, 'DELETE', `${WEBHOOKS_PATH}${id}/`, {
+): Promise<boolean> {
+	const { statusCode } = await truvApiRequest(context, 'DELETE', `${WEBHOOKS_PATH}${id}/`, {
 		allowStatus: [404],
 		credentials,
 	});
+	return statusCode !== 404;
 }
 
 /** Makes an existing Truv webhook send what this trigger uses, and re-enables it if Truv disabled it. */
@@ -342,13 +344,17 @@ export async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
 		assertReachable(this, url, stored, credentials);
 		// By id, whichever environment it is in (the credential may have been switched since): a
 		// Truv webhook belongs to the account and names its environment in env_type.
-		await deleteTruvWebhook(this, stored.id, credentials);
+		const found = await deleteTruvWebhook(this, stored.id, credentials);
 		storeRegistration(this, url, undefined);
-		return true;
+		if (found) return true;
+		// A record naming a webhook Truv no longer has can be stale rather than wrong: in queue
+		// mode a webhook process that loaded the static data before the last activation writes
+		// its older copy back, so the webhook activation registered goes by another id.
 	}
-	// No record (n8n did not keep the static data, say): activation adopts the webhook registered
-	// for this URL in the credential's environment, so deactivation deletes it by the same rule.
-	const environment = resolveEnvironment(credentials);
+	// No usable record (n8n did not keep the static data, say): activation adopts the webhook
+	// registered for this URL in the credential's environment, so deactivation deletes it by the
+	// same rule.
+	const environment = stored?.environment ?? resolveEnvironment(credentials);
 	if (!environment) return true;
 	for (const webhook of await listWebhooks(this, credentials)) {
 		if (webhook.webhook_url === url && webhook.env_type === environment) {

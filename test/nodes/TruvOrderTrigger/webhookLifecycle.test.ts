@@ -296,7 +296,26 @@ describe('deactivation', () => {
 		await node.activate();
 		standIn.removeWebhook(standIn.webhooks()[0].id);
 		expect(await node.delete()).toBe(true);
-		expect(standIn.calls.at(-1)).toMatchObject({ method: 'DELETE', status: 404 });
+		expect(standIn.calls).toContainEqual(expect.objectContaining({ method: 'DELETE', status: 404 }));
+		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('a record naming a webhook Truv no longer has still deletes the one registered for the URL', async () => {
+		// Queue mode: a webhook process writes back the static data it loaded before the last
+		// activation, so the record names the previous registration.
+		const node = trigger();
+		await node.activate();
+		const previous = standIn.webhooks()[0].id;
+		const record = (node.staticData['node:Truv Order Trigger'] as IDataObject)
+			.truvWebhooks as IDataObject;
+		const stale = JSON.parse(JSON.stringify(record)) as IDataObject;
+		await node.delete();
+		await node.activate();
+		expect(standIn.webhooks().map((webhook) => webhook.id)).not.toContain(previous);
+		(node.staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks = stale;
+		expect(await node.delete()).toBe(true);
+		expect(standIn.webhooks()).toEqual([]);
+		expect((node.staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks).toEqual({});
 	});
 
 	test('never deletes a webhook it did not create or adopt', async () => {

@@ -29,6 +29,11 @@ export interface PackageRegistryOptions {
 }
 
 export interface PackageRegistry {
+	/**
+	 * The local registry's own URL (`http://127.0.0.1:<port>/`), which n8n is not given: n8n reaches
+	 * it as registry.npmjs.org through the proxy (see registryProxy.ts for why).
+	 */
+	localUrl: string;
 	/** Publishes a packed package unless the registry already has that version. */
 	publish(tarballPath: string): Promise<PublishedPackage>;
 	/** What n8n needs to install from the registry as if from npmjs.org (and reach the hosts). */
@@ -85,6 +90,7 @@ export async function startPackageRegistry(
 	// name@version (a packument cached for minutes names the old tarball's integrity).
 	const npmCache = await mkdtemp(join(tmpdir(), 'n8n-npm-cache-'));
 	return {
+		localUrl: registry.url,
 		async publish(tarballPath) {
 			const { name, version } = await readTarballPackageJson(tarballPath);
 			if (!(await registry.versions(name)).includes(version)) await registry.publish(tarballPath);

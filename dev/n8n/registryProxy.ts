@@ -3,14 +3,23 @@
 // asked, for other fixed HTTPS hosts that n8n's own nodes call (the Slack node always posts to
 // https://slack.com/api/…), each from a local HTTP server such as an HTTP sink.
 //
-// Why not N8N_COMMUNITY_PACKAGES_REGISTRY: n8n 2.x refuses any registry other than
-// https://registry.npmjs.org unless its licence has the custom-registry feature
-// (CommunityPackagesService.getNpmRegistry throws FeatureNotLicensedError), and an unlicensed
-// instance is what users of a community package have. n8n's own HTTP client and the npm it runs both
-// honour HTTPS_PROXY, so the proxy sees every call to an HTTPS host; a CA made for the run signs one
-// certificate naming every intercepted host and is trusted through NODE_EXTRA_CA_CERTS and npm's
-// cafile. Every other host is refused, so nothing leaves the machine (n8n's package-status check
-// against its own API then falls back to "allowed", as it does offline).
+// Why not N8N_COMMUNITY_PACKAGES_REGISTRY: n8n refuses any registry other than
+// https://registry.npmjs.org unless its licence has the custom-registry feature, and an unlicensed
+// instance is what users of a community package have. In each pinned runtime (2.41.1, 2.8.4,
+// 1.123.81): n8n/dist/modules/community-packages/community-packages.service.js,
+// CommunityPackagesService.getNpmRegistry(), throws FeatureNotLicensedError for
+// 'feat:communityNodes:customRegistry' ("Your license does not allow for …") when the configured
+// registry is not the string 'https://registry.npmjs.org' (with a trailing slash it already is not)
+// and license.isCustomNpmRegistryEnabled() is false. Installing and updating call it before npm
+// runs (2.41.1 and 1.123.81 in runRegistryChecks, 2.8.4 in installOrUpdatePackage). The setting is
+// CommunityPackagesConfig.registry (community-packages.config.js), read from the variable when n8n
+// starts; test/e2e/harness.e2e.test.ts shows the refusal on 2.41.1.
+//
+// n8n's own HTTP client and the npm it runs both honour HTTPS_PROXY, so the proxy sees every call
+// to an HTTPS host; a CA made for the run signs one certificate naming every intercepted host and
+// is trusted through NODE_EXTRA_CA_CERTS and npm's cafile. Every other host is refused, so nothing
+// leaves the machine (n8n's package-status check against its own API then falls back to "allowed",
+// as it does offline).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';

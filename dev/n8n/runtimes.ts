@@ -46,10 +46,12 @@ export const n8nRuntimes = {
 export type N8nVersion = keyof typeof n8nRuntimes;
 
 /**
- * n8n runtimes that run only when asked for by version (`provision-n8n 1.123.81`, `startN8n`,
- * E2E_N8N_VERSIONS), never in the default matrix: 1.123 is the last 1.x line, for investigating
- * reports from 1.x instances. Same fields as `n8nRuntimes`; 1.x has 2.8's public API routes and
- * webhook variable, and builds only on Node 24 (its isolated-vm does not compile on Node 20).
+ * n8n runtimes outside the full matrix (`e2eVersions`, which the shared suites run on, is
+ * `n8nRuntimes` only) that have a shorter suite of their own: 1.123 is the last 1.x line, the
+ * lowest `engines.n8n`, and test/e2e/n8n1.e2e.test.ts runs on it in every default e2e run (npm
+ * test, CI) unless E2E_N8N_VERSIONS leaves it out. Same fields as `n8nRuntimes`; 1.x has 2.8's
+ * public API routes and webhook variable, and builds only on Node 24 (its isolated-vm does not
+ * compile on Node 20). The `experimental` in the names is historical.
  */
 export const experimentalN8nRuntimes = {
 	'1.123.81': {
@@ -63,7 +65,7 @@ export const experimentalN8nRuntimes = {
 
 export type ExperimentalN8nVersion = keyof typeof experimentalN8nRuntimes;
 
-/** Every runtime the harness can start: the tested matrix and the experimental ones. */
+/** Every runtime the harness can start: the full matrix and the ones with a suite of their own. */
 export type AnyN8nVersion = N8nVersion | ExperimentalN8nVersion;
 
 /** What differs for `version`, from either table. */
@@ -301,7 +303,7 @@ function nativeModulesOf(node: NodeRuntime): NativeModules {
 export async function provisionN8n(version: string = defaultN8nVersion): Promise<N8nRuntime> {
 	if (!isKnownVersion(version)) {
 		throw new Error(
-			`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)} (experimental: ${Object.keys(experimentalN8nRuntimes)})`,
+			`unsupported n8n version ${version}; known: ${Object.keys(n8nRuntimes)} (own suite: ${Object.keys(experimentalN8nRuntimes)})`,
 		);
 	}
 	const spec = n8nRuntimeSpec(version);

@@ -8,6 +8,8 @@ import { connect } from 'node:net';
 import { dirname, join, sep } from 'node:path';
 
 import { packRepository } from '../../dev/n8n/communityPackage';
+import { HttpError } from '../../dev/n8n/http';
+import { startPackageRegistry, type PackageRegistry } from '../../dev/n8n/packageRegistry';
 import { n8nRuntimes, provisionN8n, type N8nVersion } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import {
@@ -353,5 +355,62 @@ describe.each(versions)('e2e harness on n8n %s', (version) => {
 		expect(n8n.isRunning()).toBe(false);
 		expect(processGroupMembers(pgid)).toEqual([]);
 		expect(await acceptsConnections(n8n.port)).toBe(false);
+	});
+});
+
+// Why the harness answers for registry.npmjs.org instead of setting N8N_COMMUNITY_PACKAGES_REGISTRY
+// (registryProxy.ts): without a licence, n8n refuses to install from any other registry, before
+// npm runs. n8n reads the variable when it starts, hence an n8n of its own; 2.41.1 only, as the
+// check is the same code in 2.8.4 and 1.123.81.
+const licenceVersion: N8nVersion = '2.41.1';
+const requestedVersions = process.env.E2E_N8N_VERSIONS?.split(',');
+(requestedVersions === undefined || requestedVersions.includes(licenceVersion)
+	? describe
+	: describe.skip)(`n8n ${licenceVersion} with N8N_COMMUNITY_PACKAGES_REGISTRY set`, () => {
+	let registry: PackageRegistry | undefined;
+	let n8n: N8nInstance | undefined;
+	let published: { name: string; version: string } | undefined;
+
+	beforeAll(async () => {
+		registry = await startPackageRegistry();
+		n8n = await startN8n({
+			version: licenceVersion,
+			tarballs: [],
+			registry,
+			env: { N8N_COMMUNITY_PACKAGES_REGISTRY: registry.localUrl },
+		});
+		// The package is there to install: what n8n refuses is the registry.
+		published = await registry.publish(tarball);
+	}, minutes(10));
+
+	afterAll(async () => {
+		const userFolder = n8n?.userFolder;
+		await n8n?.stop();
+		await registry?.stop();
+		if (userFolder) await rm(userFolder, { recursive: true, force: true });
+	}, minutes(3));
+
+	it('refuses to install a package from that registry without a licence for it', async () => {
+		if (!n8n || !registry) throw new Error('n8n did not start');
+		expect(published).toEqual({ name: 'n8n-nodes-truv-bench', version: '0.0.1' });
+
+		const refusal = await n8n
+			.installCommunityPackage('n8n-nodes-truv-bench', '0.0.1')
+			.catch((error: unknown) => error);
+
+		expect(refusal).toBeInstanceOf(HttpError);
+		const { response } = refusal as HttpError;
+		expect({
+			status: response.status,
+			message: (response.json as { message?: string }).message,
+		}).toEqual({
+			status: 500,
+			message:
+				'Error loading package "n8n-nodes-truv-bench" :Your license does not allow for feat:communityNodes:customRegistry. To enable feat:communityNodes:customRegistry, please upgrade to a license that supports this feature.',
+		});
+		expect(await n8n.communityPackages()).toEqual([]);
+		expect(
+			existsSync(join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-truv-bench')),
+		).toBe(false);
 	});
 });

@@ -1,7 +1,8 @@
-// The packed package in n8n 1.123.81, the last 1.x line: an experimental runtime (Node 24) outside
-// the default matrix, for reports from 1.x instances. Installed through its Community Nodes
-// installer, the trigger runs against the Truv API stand-in's signed deliveries and the Truv node
-// in the shipped email example. Runs unless E2E_N8N_VERSIONS is set and leaves 1.123.81 out.
+// The packed package in n8n 1.123.81 (Node 24), the last 1.x line and the lowest engines.n8n: a
+// shorter suite than the full matrix (2.41.1, 2.8.4) gets, in every default e2e run (npm test, CI).
+// Installed through its Community Nodes installer, the trigger runs against the Truv API stand-in's
+// signed deliveries and the Truv node in the shipped email example. Runs unless E2E_N8N_VERSIONS is
+// set and leaves 1.123.81 out.
 import { readFileSync } from 'fs';
 import { rm } from 'fs/promises';
 import { join } from 'path';

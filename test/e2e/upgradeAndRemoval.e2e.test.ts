@@ -530,7 +530,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 	});
 
-	test(`reinstalling recovers: the published example receives again, reactivating adopts its Truv webhook, ${behaviour.deletedWorkflowKeepsItsPath ? "a deleted workflow's Truv webhook is deleted at Truv" : 'a deleted workflow imported again adopts its Truv webhook by URL'}; unpublishing then removes them all`, async () => {
+	test(`reinstalling recovers: the published example receives again, reactivating adopts its Truv webhook, ${behaviour.deletedWorkflowKeepsItsPath ? 'a deleted workflow keeps its path and its Truv webhook, which is deleted by hand (the documented clean-up) before the example is published under a new path' : 'a deleted workflow imported again adopts its Truv webhook by URL'}; unpublishing then removes them all`, async () => {
 		const installed = await n8n.installCommunityPackage(PACKAGE_NAME, currentVersion);
 		expect(installed).toEqual(
 			expect.objectContaining({ packageName: PACKAGE_NAME, installedVersion: currentVersion }),

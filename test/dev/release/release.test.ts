@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 
 import { packRepository } from '../../../dev/n8n/communityPackage';
 import { checkReleaseTag } from '../../../dev/release/checkReleaseTag';
-import { releaseNotes } from '../../../dev/release/releaseNotes';
+import { missingReleaseNotes, releaseNotes } from '../../../dev/release/releaseNotes';
 import { readPackageJson, repositoryOf } from '../../../dev/release/packageMetadata';
 
 // packRepository builds the package, and each scan packs and lints it (about 10 s each).
@@ -250,5 +250,25 @@ describe('releaseNotes (the GitHub release takes its notes from CHANGELOG.md)', 
 		const printed = await runCommand(tsx, ['dev/release/releaseNotes.ts', version]);
 		expect(printed).toMatchObject({ code: 0 });
 		expect(printed.stdout.trim()).toBe(releaseNotes(changelog, version));
+	});
+
+	it('refuses a tag cut while the notes are under [Unreleased], or under an undated heading, saying what to change', () => {
+		const unreleased =
+			'# Changelog\n\n## [Unreleased]\n\n### Added\n- x\n\n## [0.1.0] - 2026-12-01\n- y\n';
+		expect(missingReleaseNotes(unreleased, '0.2.0')).toBe(
+			'CHANGELOG.md has no dated section "## [0.2.0] - YYYY-MM-DD": its notes are still under [Unreleased]; rename that heading to "## [0.2.0] - YYYY-MM-DD" (with the release date), commit, and tag that commit',
+		);
+		expect(missingReleaseNotes(unreleased, '0.1.0')).toBeUndefined();
+		for (const heading of ['## [0.2.0]', '## [0.2.0] - 2026-1-5', '## [0.2.0] - TBD']) {
+			expect(missingReleaseNotes(`${heading}\n- x\n`, '0.2.0')).toBe(
+				'CHANGELOG.md\'s section for 0.2.0 is not dated: its heading must read "## [0.2.0] - YYYY-MM-DD"',
+			);
+		}
+		expect(
+			missingReleaseNotes('## [0.2.0] - 2026-12-02\n\n## [0.1.0] - 2026-12-01\n- y\n', '0.2.0'),
+		).toBe('CHANGELOG.md\'s section "## [0.2.0] - YYYY-MM-DD" is empty');
+		expect(missingReleaseNotes('## [Unreleased]\n\n## [0.1.0] - 2026-12-01\n- y\n', '0.2.0')).toBe(
+			'CHANGELOG.md has no dated section "## [0.2.0] - YYYY-MM-DD" with notes',
+		);
 	});
 });

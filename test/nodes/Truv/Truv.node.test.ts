@@ -55,12 +55,12 @@ describe('Truv node description', () => {
 		expect(operationsOf('webhookRequest')).toEqual(['getAll']);
 	});
 
-	test('Simplify is on by default for Order Create, Get and Get Many', () => {
+	test('Simplify is on by default for Order Create, Get, Get Many and Refresh', () => {
 		const simplify = description.properties.find((property) => property.name === 'simplify');
 		expect(simplify?.default).toBe(true);
 		expect(simplify?.displayOptions?.show).toEqual({
 			resource: ['order'],
-			operation: ['create', 'get', 'getAll'],
+			operation: ['create', 'get', 'getAll', 'refresh'],
 		});
 	});
 

@@ -12,8 +12,17 @@ export const FAULT_KINDS = [
 	'status401',
 	'malformedJson',
 	'status403',
+	'noContent',
+	'emptyObject',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Kinds that let the request through to the API and change only a successful answer: Truv does
+ * not document every answer's body (Cancel's, for one), so a client must also cope with
+ * `204 No Content` (`noContent`) or `200 {}` (`emptyObject`) for a request that did its work.
+ */
+export const ANSWER_SHAPING_FAULTS: ReadonlySet<FaultKind> = new Set(['noContent', 'emptyObject']);
 
 export interface FaultSpec {
 	/** Only requests with this method (any case); all methods when absent. */
@@ -27,7 +36,8 @@ export interface FaultSpec {
 
 /**
  * Switchable failures for the Truv API. The newest matching switch wins, so a test can narrow
- * a broad fault for one request. A faulted request never reaches the API: nothing changes.
+ * a broad fault for one request. A faulted request never reaches the API, so nothing changes,
+ * except for the ANSWER_SHAPING_FAULTS, which only replace a successful answer.
  */
 export class FaultSwitches {
 	private faults: FaultSpec[] = [];
@@ -60,9 +70,16 @@ export class FaultSwitches {
 	}
 }
 
-/** The answer a fault gives, or null for `hang`: the request is never answered. */
-export function faultAnswer(kind: FaultKind): Answer | null {
+/**
+ * The answer a fault gives, or null for `hang`: the request is never answered. An answer-shaping
+ * fault is given the API's answer, and replaces it only when it is a success.
+ */
+export function faultAnswer(kind: FaultKind, apiAnswer?: Answer | null): Answer | null {
 	switch (kind) {
+		case 'noContent':
+		case 'emptyObject':
+			if (!apiAnswer || apiAnswer.status < 200 || apiAnswer.status >= 300) return apiAnswer ?? null;
+			return kind === 'noContent' ? { status: 204 } : jsonAnswer(200, {});
 		case 'hang':
 			return null;
 		case 'status500':

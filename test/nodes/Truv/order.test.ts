@@ -495,6 +495,26 @@ describe('Order: Cancel and Get Events', () => {
 		expect(stored?.employers[0].status).toBe('canceled');
 	});
 
+	test.each(['noContent', 'emptyObject'] as const)(
+		'Cancel answered without the order (%s) outputs the order ID and canceled: true',
+		async (kind) => {
+			const order = seedOrder();
+			standIn.setFault({ method: 'POST', path: `/v1/orders/${order.id}/cancel/`, kind });
+			const output = await runTruvNode(standIn, {
+				resource: 'order',
+				operation: 'cancel',
+				orderId: ` ${order.id} `,
+			});
+			expect(output).toEqual([{ json: { id: order.id, canceled: true }, pairedItem: { item: 0 } }]);
+			expect(standIn.calls.map((call) => [call.path, call.status])).toEqual([
+				[`/v1/orders/${order.id}/cancel/`, kind === 'noContent' ? 204 : 200],
+			]);
+			expect(standIn.orders().find((candidate) => candidate.id === order.id)?.canceled_at).toEqual(
+				expect.any(String),
+			);
+		},
+	);
+
 	test('Get Events outputs the log across pages, or up to Limit', async () => {
 		const order = seedOrder();
 		standIn.setSuborderStatus(order.id, 'sent');

@@ -32,6 +32,8 @@ export interface FaultSpec {
 	kind: FaultKind;
 	/** How many matching requests fail; until cleared when absent. */
 	times?: number;
+	/** How many matching requests pass untouched before this switch trips; none when absent. */
+	after?: number;
 }
 
 /**
@@ -62,6 +64,10 @@ export class FaultSwitches {
 				(candidate.path === undefined || path.startsWith(candidate.path)),
 		);
 		if (fault === undefined) return undefined;
+		if (fault.after !== undefined && fault.after > 0) {
+			fault.after -= 1;
+			return undefined;
+		}
 		if (fault.times !== undefined) {
 			fault.times -= 1;
 			if (fault.times <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
@@ -111,10 +117,18 @@ export function parseFaultSpec(input: unknown): FaultSpec {
 	if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0)) {
 		throw new Error('times must be a positive integer');
 	}
+	const after = spec.after;
+	if (
+		after !== undefined &&
+		!(typeof after === 'number' && Number.isInteger(after) && after >= 0)
+	) {
+		throw new Error('after must be a whole number');
+	}
 	return {
 		kind: spec.kind as FaultKind,
 		...(optionalString('method') === undefined ? {} : { method: optionalString('method') }),
 		...(optionalString('path') === undefined ? {} : { path: optionalString('path') }),
 		...(times === undefined ? {} : { times: times as number }),
+		...(after === undefined ? {} : { after: after as number }),
 	};
 }

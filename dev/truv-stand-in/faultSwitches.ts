@@ -12,8 +12,17 @@ export const FAULT_KINDS = [
 	'status401',
 	'malformedJson',
 	'status403',
+	'noContent',
+	'emptyObject',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Kinds that let the request through to the API and change only a successful answer: Truv does
+ * not document every answer's body (Cancel's, for one), so a client must also cope with
+ * `204 No Content` (`noContent`) or `200 {}` (`emptyObject`) for a request that did its work.
+ */
+export const ANSWER_SHAPING_FAULTS: ReadonlySet<FaultKind> = new Set(['noContent', 'emptyObject']);
 
 export interface FaultSpec {
 	/** Only requests with this method (any case); all methods when absent. */
@@ -23,11 +32,14 @@ export interface FaultSpec {
 	kind: FaultKind;
 	/** How many matching requests fail; until cleared when absent. */
 	times?: number;
+	/** How many matching requests pass untouched before this switch trips; none when absent. */
+	after?: number;
 }
 
 /**
  * Switchable failures for the Truv API. The newest matching switch wins, so a test can narrow
- * a broad fault for one request. A faulted request never reaches the API: nothing changes.
+ * a broad fault for one request. A faulted request never reaches the API, so nothing changes,
+ * except for the ANSWER_SHAPING_FAULTS, which only replace a successful answer.
  */
 export class FaultSwitches {
 	private faults: FaultSpec[] = [];
@@ -52,6 +64,10 @@ export class FaultSwitches {
 				(candidate.path === undefined || path.startsWith(candidate.path)),
 		);
 		if (fault === undefined) return undefined;
+		if (fault.after !== undefined && fault.after > 0) {
+			fault.after -= 1;
+			return undefined;
+		}
 		if (fault.times !== undefined) {
 			fault.times -= 1;
 			if (fault.times <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
@@ -60,9 +76,16 @@ export class FaultSwitches {
 	}
 }
 
-/** The answer a fault gives, or null for `hang`: the request is never answered. */
-export function faultAnswer(kind: FaultKind): Answer | null {
+/**
+ * The answer a fault gives, or null for `hang`: the request is never answered. An answer-shaping
+ * fault is given the API's answer, and replaces it only when it is a success.
+ */
+export function faultAnswer(kind: FaultKind, apiAnswer?: Answer | null): Answer | null {
 	switch (kind) {
+		case 'noContent':
+		case 'emptyObject':
+			if (!apiAnswer || apiAnswer.status < 200 || apiAnswer.status >= 300) return apiAnswer ?? null;
+			return kind === 'noContent' ? { status: 204 } : jsonAnswer(200, {});
 		case 'hang':
 			return null;
 		case 'status500':
@@ -94,10 +117,18 @@ export function parseFaultSpec(input: unknown): FaultSpec {
 	if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0)) {
 		throw new Error('times must be a positive integer');
 	}
+	const after = spec.after;
+	if (
+		after !== undefined &&
+		!(typeof after === 'number' && Number.isInteger(after) && after >= 0)
+	) {
+		throw new Error('after must be a whole number');
+	}
 	return {
 		kind: spec.kind as FaultKind,
 		...(optionalString('method') === undefined ? {} : { method: optionalString('method') }),
 		...(optionalString('path') === undefined ? {} : { path: optionalString('path') }),
 		...(times === undefined ? {} : { times: times as number }),
+		...(after === undefined ? {} : { after: after as number }),
 	};
 }

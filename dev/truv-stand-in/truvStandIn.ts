@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { handleControlRequest } from './controlApi';
-import { faultAnswer, type FaultSpec, FaultSwitches } from './faultSwitches';
+import { ANSWER_SHAPING_FAULTS, faultAnswer, type FaultSpec, FaultSwitches } from './faultSwitches';
 import {
 	type Answer,
 	headerRecord,
@@ -512,14 +512,13 @@ class TruvStandInServer implements TruvStandIn {
 		};
 		this.calls.push(call);
 
-		let answer: Answer | null;
+		let answer: Answer | null = null;
 		let caller: Caller | undefined;
 		const fault = this.faultSwitches.trip(request.method, request.url.pathname);
-		if (fault !== undefined) {
-			answer = faultAnswer(fault);
-		} else {
+		if (fault === undefined || ANSWER_SHAPING_FAULTS.has(fault)) {
 			({ answer, caller } = handleTruvApiRequest(this.apiContext(), request));
 		}
+		if (fault !== undefined) answer = faultAnswer(fault, answer);
 		call.clientId = caller?.clientId ?? null;
 		call.env = caller?.env ?? null;
 		const faultNote = fault === undefined ? '' : ` (fault ${fault})`;

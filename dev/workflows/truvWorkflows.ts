@@ -159,6 +159,17 @@ export function slackMessages(sink: HttpSink): SlackMessage[] {
 
 const OUTPUT_PATHS = ['order-created', 'order-status-updated', 'order-refresh-failed'];
 
+/**
+ * One path per output of a trigger with these parameters: the order outputs, and Connection
+ * Failed (output 3, named after Truv's task-status-updated) when its Events select it.
+ */
+function outputPathsFor(triggerParameters: Record<string, unknown>): string[] {
+	const events = triggerParameters.events;
+	return Array.isArray(events) && events.includes('task-status-updated')
+		? [...OUTPUT_PATHS, 'task-status-updated']
+		: OUTPUT_PATHS;
+}
+
 /** The trigger with one node connected to each of its outputs, in order. */
 function triggerWorkflow(
 	name: string,
@@ -191,14 +202,17 @@ function triggerWorkflow(
 	};
 }
 
-/** Truv Order Trigger (all events) → one HTTP Request per output, each to its own sink path. */
+/**
+ * Truv Order Trigger (all order events unless `triggerParameters` choose Events) → one HTTP
+ * Request per output, each to its own sink path: `/<webhookId>/<event type>`.
+ */
 export function routingWorkflow(
 	webhookId: string,
 	truvCredential: CredentialRef,
 	sinkUrl: string,
 	triggerParameters: Record<string, unknown> = {},
 ): WorkflowJson {
-	const posts = OUTPUT_PATHS.map((path) => ({
+	const posts = outputPathsFor(triggerParameters).map((path) => ({
 		id: `post-${path}`,
 		name: `Post ${path}`,
 		type: 'n8n-nodes-base.httpRequest',

@@ -16,6 +16,7 @@ import {
 	webhookRequestFields,
 	webhookRequestOperations,
 } from './descriptions/WebhookRequestDescription';
+import { personalDataPaths } from './shared/personalData';
 import { readTruvCredentials } from './shared/truvTransport';
 
 const ACTIONS: Record<string, Record<string, TruvOperation>> = {
@@ -25,12 +26,10 @@ const ACTIONS: Record<string, Record<string, TruvOperation>> = {
 };
 
 export class Truv implements INodeType {
-	// n8n 2.41 redacts the output paths a node lists in `sensitiveOutputFields` in every stored
-	// execution, for good: nobody can reveal them. That suits a social security number, which
-	// grants as much as a credential. Names, email and phone are what these workflows exist to
-	// pass on (a Slack message naming the applicant), so they are left to n8n's own execution-data
-	// redaction settings. n8n-workflow 2.8, which the package builds against, lacks the field;
-	// n8n 2.8 ignores it.
+	// The applicant's names, email, phone and SSN, wherever an order carries them (Create, Get,
+	// Get Many, Refresh and Cancel output orders, simplified or whole, with Truv's field names at
+	// the top level): n8n hides them when an execution is read, and only then, so the next nodes
+	// still receive them. See personalDataPaths for what each n8n version does with the list.
 	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		displayName: 'Truv',
 		name: 'truv',
@@ -44,7 +43,7 @@ export class Truv implements INodeType {
 			name: 'Truv',
 		},
 		usableAsTool: true,
-		sensitiveOutputFields: ['ssn'],
+		sensitiveOutputFields: personalDataPaths(),
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [

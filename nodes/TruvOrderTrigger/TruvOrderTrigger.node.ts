@@ -8,6 +8,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { personalDataPaths } from '../Truv/shared/personalData';
 import { runDeliveryExecution } from './deliveryExecution';
 import { handleTruvDelivery } from './deliveryHandler';
 import { ORDER_DETAILS_TIMEOUT_MS } from './orderDetails';
@@ -18,10 +19,10 @@ import { checkWebhookExists, createWebhook, deleteWebhook } from './webhookLifec
 const ORDER_DETAILS_TIMEOUT_SECONDS = ORDER_DETAILS_TIMEOUT_MS / 1000;
 
 export class TruvOrderTrigger implements INodeType {
-	// n8n 2.41 redacts the output paths listed in `sensitiveOutputFields` in every stored execution,
-	// for good, as the Truv node does for an order's social security number; Include Order Details
-	// adds the order under order_details. n8n-workflow 2.8, which the package builds against, lacks
-	// the field; n8n 2.8 ignores it.
+	// Include Order Details adds the order, as Truv answers it, under order_details: the
+	// applicant's names, email, phone and SSN are listed there, as the Truv node lists them in its
+	// orders. n8n hides them when an execution is read, and only then, so the next nodes still
+	// receive them. See personalDataPaths for what each n8n version does with the list.
 	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		// n8n's editor names the service in its own sentences after the display name without
 		// " Trigger" ("Go to Truv and create an event"), as for Slack and Slack Trigger; new nodes are
@@ -46,7 +47,7 @@ export class TruvOrderTrigger implements INodeType {
 		// The three order outputs, and Connection Failed (output 3) only while it is selected.
 		outputs: TRIGGER_OUTPUTS,
 		outputNames: OUTPUT_NAMES,
-		sensitiveOutputFields: ['order_details.ssn'],
+		sensitiveOutputFields: personalDataPaths('order_details'),
 		// n8n gives a trigger's pinned data to its first output whatever output the event came on
 		// (WorkflowExecute.getPinnedOutput in 2.41, processRunExecutionData in 2.8), and skips the
 		// node: nothing here can route it. Shown where the pin button is, once an event is there.

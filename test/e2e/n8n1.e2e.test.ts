@@ -43,7 +43,6 @@ jest.setTimeout(minutes(5));
 
 const VERSION: ExperimentalN8nVersion = '1.123.81';
 const EMAIL_EXAMPLE = 'truv-refresh-failed-to-email.json';
-const DASHBOARD_ORDER_URL = 'https://dashboard.truv.com/app/orders/';
 const { name: PACKAGE_NAME, version: PACKAGE_VERSION } = JSON.parse(
 	readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
 ) as { name: string; version: string };
@@ -300,7 +299,7 @@ describeIfIncluded(`n8n-nodes-truv in n8n ${VERSION}`, () => {
 			`Order number: ${order.order_number}`,
 			'Employer: Difference & Co',
 			'Status: login_error',
-			`Open the order: ${DASHBOARD_ORDER_URL}${order.id}`,
+			`Order ID: ${order.id}`,
 		]) {
 			expect(email.text).toContain(line);
 		}

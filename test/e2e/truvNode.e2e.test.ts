@@ -13,6 +13,7 @@ import {
 	type N8nInstance,
 	type Workflow,
 } from '../../dev/n8n/n8nInstance';
+import { applyNodeDefinedRedaction } from '../../dev/n8n/nodeDefinedRedaction';
 import { HARNESS_BROWSER_ID } from '../../dev/n8n/n8nProcess';
 import { startPackageRegistry, type PackageRegistry } from '../../dev/n8n/packageRegistry';
 import { provisionN8n } from '../../dev/n8n/runtimes';
@@ -55,7 +56,6 @@ const EMAIL_EXAMPLE = 'truv-refresh-failed-to-email.json';
 const CRM_EXAMPLE = 'truv-order-completed-to-http.json';
 const HOURLY_EXAMPLE = 'truv-check-webhooks-hourly.json';
 const SLACK_TOKEN = 'xoxb-e2e-slack-sink';
-const DASHBOARD_ORDER_URL = 'https://dashboard.truv.com/app/orders/';
 
 const packedTarball = usePackedRepository();
 
@@ -266,11 +266,13 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 			`order ${order.order_number}`,
 			'Employer: Difference & Co',
 			'Status: login_error',
-			`${DASHBOARD_ORDER_URL}${order.id}`,
+			`Order ID: ${order.id}`,
 		]) {
 			expect(message.text).toContain(part);
 		}
 		expect(message.text).not.toContain('Analytical Engines');
+		// Truv documents no Dashboard address for an order, so the alert names the order by its ID.
+		expect(message.text).not.toMatch(/https?:\/\//);
 		expect(message.text).not.toContain('did not return');
 		// Through the proxy as https://slack.com, the only host it let n8n reach besides the registry.
 		expect(registry.requestsTo('slack.com')).toEqual(['POST /api/chat.postMessage']);
@@ -285,11 +287,75 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 			`Order number: ${order.order_number}`,
 			'Employer: Difference & Co',
 			'Status: login_error',
-			`Open the order: ${DASHBOARD_ORDER_URL}${order.id}`,
+			`Order ID: ${order.id}`,
 		]) {
 			expect(email.text).toContain(line);
 		}
 	});
+
+	// n8n 2.8 has no such redaction: its node descriptions have no sensitiveOutputFields.
+	(version === '2.41.1' ? test : test.skip)(
+		"Truv: Get Order's execution as n8n's API serves it keeps the applicant's names and email (2.41.1 applies no field redaction); n8n's own redaction strategy marks them in that node's output only, and Slack got the real name",
+		async () => {
+			const workflow = workflowOf(SLACK_EXAMPLE);
+			const [listed] = await n8n.waitForExecutions({ workflowId: workflow.id, count: 1 });
+			// Read back as any API client reads it.
+			const execution = await n8n.api<Execution>(
+				'GET',
+				`/executions/${listed.id}?includeData=true`,
+			);
+			const APPLICANT = {
+				first_name: 'Ada',
+				last_name: 'Lovelace',
+				email: 'ada.lovelace@example.com',
+			};
+			// Stored as it ran; and n8n 2.41.1 ships the field redaction without applying it, so its
+			// API answers the values too.
+			const [looked] = nodeOutput(execution, 'Truv: Get Order') as Array<Record<string, unknown>>;
+			expect(looked).toMatchObject(APPLICANT);
+
+			// The lists as n8n loaded them from the installed package.
+			const descriptions = await editorNodeDescriptions(n8n);
+			const fieldsByType = Object.fromEntries(
+				descriptions.map(({ name, sensitiveOutputFields }) => [
+					String(name),
+					(sensitiveOutputFields as string[] | undefined) ?? [],
+				]),
+			);
+			expect(fieldsByType[TRUV_NODE_TYPE]).toEqual([
+				'first_name',
+				'last_name',
+				'email',
+				'phone',
+				'ssn',
+			]);
+			expect(fieldsByType[TRUV_TRIGGER_TYPE]).toEqual(
+				['first_name', 'last_name', 'email', 'phone', 'ssn'].map(
+					(field) => `order_details.${field}`,
+				),
+			);
+
+			// What n8n shows where it applies the strategy: the markers in that node's output only.
+			const nodes = (await n8n.getWorkflow(workflow.id)).nodes;
+			const redacted = {
+				...execution,
+				data: await applyNodeDefinedRedaction(n8n.runtime, execution.data!, nodes, fieldsByType),
+			};
+			const marker = { __redacted: true, reason: 'node_defined_field', canReveal: false };
+			const [hidden] = nodeOutput(redacted, 'Truv: Get Order') as Array<Record<string, unknown>>;
+			expect(hidden).toEqual({
+				...looked,
+				first_name: marker,
+				last_name: marker,
+				email: marker,
+			});
+			const [details] = nodeOutput(redacted, 'Alert Details') as Array<Record<string, unknown>>;
+			expect(details.applicant).toBe('Ada Lovelace');
+			// The node after it got the real name, and so did Slack.
+			expect(nodeOutput(execution, 'Alert Details')).toEqual(nodeOutput(redacted, 'Alert Details'));
+			expect(slackMessages(slackSink)[0].text).toContain('Ada Lovelace');
+		},
+	);
 
 	test('when Truv does not return the order, the alerts still go out with what the event says, and say why', async () => {
 		slackSink.clear();
@@ -317,7 +383,7 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 				'e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0',
 				'account_locked',
 				'Truv did not return the order',
-				`${DASHBOARD_ORDER_URL}f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0`,
+				'Order ID: f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0',
 			]) {
 				expect(text).toContain(part);
 			}

@@ -24,6 +24,7 @@ import {
 	type TruvStandIn,
 } from '../../dev/truv-stand-in/truvStandIn';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { waitFor } from '../../dev/n8n/wait';
 import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
 import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
 import {
@@ -367,6 +368,167 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		});
 		await n8n.deactivateWorkflow(workflowId);
 		await truvWebhooks(webhooksBefore.length);
+	});
+
+	test('Include Order Details: the item reaching the next node carries the order; with Truv failing the lookup, the delivery is still acknowledged and runs once, saying why', async () => {
+		const detailsWebhookId = `truv-details-${version.replace(/\./g, '-')}`;
+		const { id: workflowId } = await n8n.createWorkflow(
+			routingWorkflow(
+				detailsWebhookId,
+				{ id: truvCredential.id, name: truvCredential.name },
+				httpSink.url,
+				{ options: { includeOrderDetails: true } },
+			),
+		);
+		const registeredBefore = standIn.webhooks().length;
+		await n8n.activateWorkflow(workflowId);
+		const path = `${detailsWebhookId}/webhook`;
+		await n8n.waitForWebhook(path);
+		await truvWebhooks(registeredBefore + 1);
+		const order = standIn.addOrder({
+			products: ['income'],
+			first_name: 'Ada',
+			last_name: 'Lovelace',
+			email: 'ada@example.com',
+			order_number: `DETAILS-${version}`,
+			employers: [{ company_name: 'Analytical Engines Ltd' }],
+		});
+		const sinkPath = outputPath(detailsWebhookId, 'order-status-updated');
+		const posted = () => httpSink.requests.filter((request) => request.path === sinkPath);
+		const deliverEvent = async (event: Record<string, unknown>) => {
+			const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), {
+				url: n8n.webhookUrl(path),
+				maxRetries: 3,
+			});
+			return result.attempts.map((attempt) => [
+				attempt.status,
+				JSON.parse(attempt.responseBody ?? '{}').outcome,
+			]);
+		};
+
+		const found = freshEvent('order-status-updated-completed', { order_id: order.id });
+		expect(await deliverEvent(found)).toEqual([[200, 'accepted']]);
+		const [execution] = await exactlyExecutions(n8n, workflowId, 1);
+		expect(execution.status).toBe('success');
+		const [withOrder] = await waitFor(
+			async () => {
+				const received = posted();
+				if (received.length < 1) throw new Error('nothing posted yet');
+				return received;
+			},
+			{ timeoutMs: 30_000, description: 'the Status branch posting to the sink' },
+		);
+		expect(withOrder.json).toEqual({
+			...found,
+			order_details: standIn.orders().find(({ id }) => id === order.id),
+		});
+		expect(withOrder.json).toMatchObject({
+			order_details: {
+				id: order.id,
+				first_name: 'Ada',
+				last_name: 'Lovelace',
+				employers: [expect.objectContaining({ company_name: 'Analytical Engines Ltd' })],
+			},
+		});
+
+		// Truv's order endpoint answers 500 now: the lookup fails, the delivery does not.
+		standIn.setFault({ method: 'GET', path: `/v1/orders/${order.id}/`, kind: 'status500' });
+		const lookups = () =>
+			standIn.calls.filter(
+				({ method, path: called }) => method === 'GET' && called === `/v1/orders/${order.id}/`,
+			).length;
+		const lookupsBefore = lookups();
+		const failing = freshEvent('order-status-updated-completed', { order_id: order.id });
+		try {
+			expect(await deliverEvent(failing)).toEqual([[200, 'accepted']]);
+			const executions = await exactlyExecutions(n8n, workflowId, 2);
+			expect(executions.map(({ status }) => status)).toEqual(['success', 'success']);
+		} finally {
+			standIn.clearFaults();
+		}
+		expect(lookups()).toBe(lookupsBefore + 1);
+		const withError = await waitFor(
+			async () => {
+				const received = posted();
+				if (received.length < 2) throw new Error(`${received.length} posted so far`);
+				return received[1];
+			},
+			{ timeoutMs: 30_000, description: 'the second post from the Status branch' },
+		);
+		expect(withError.json).toEqual({
+			...failing,
+			order_details: null,
+			order_details_error: 'Could not get the order details: Truv answered HTTP 500',
+		});
+		expect(posted()).toHaveLength(2);
+
+		await n8n.deactivateWorkflow(workflowId);
+		await truvWebhooks(registeredBefore);
+	});
+
+	test('Connection Failed selected: registration asks Truv for task-status-updated, and a failed connection reaches the No Connection output (4th) only', async () => {
+		const connectionWebhookId = `truv-connection-${version.replace(/\./g, '-')}`;
+		const events = [
+			'order-created',
+			'order-status-updated',
+			'order-refresh-failed',
+			'task-status-updated',
+		];
+		const { id: workflowId } = await n8n.createWorkflow(
+			routingWorkflow(
+				connectionWebhookId,
+				{ id: truvCredential.id, name: truvCredential.name },
+				httpSink.url,
+				{ events },
+			),
+		);
+		const registeredBefore = standIn.webhooks().length;
+		await n8n.activateWorkflow(workflowId);
+		const path = `${connectionWebhookId}/webhook`;
+		await n8n.waitForWebhook(path);
+		await truvWebhooks(registeredBefore + 1);
+		const registered = standIn
+			.webhooks()
+			.find(({ webhook_url }) => webhook_url === n8n.webhookUrl(path));
+		expect(registered).toMatchObject({ env_type: 'sandbox', enabled: true, events });
+
+		// A task that ended well is no failed connection: acknowledged, nothing runs.
+		const succeeded = freshEvent('task-status-updated', { status: 'done' });
+		const failed = freshEvent('task-status-updated', {
+			status: 'login_error',
+			tracking_info: 'e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0',
+		});
+		for (const event of [succeeded, failed]) {
+			const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), {
+				maxRetries: 0,
+			});
+			// Delivered as Truv does: to every webhook subscribed to task-status-updated, this one.
+			expect(
+				result.targets.map(({ url, attempts }) => [url, attempts.map(({ status }) => status)]),
+			).toEqual([[n8n.webhookUrl(path), [200]]]);
+		}
+		const [execution] = await exactlyExecutions(n8n, workflowId, 1);
+		expect(execution.status).toBe('success');
+		// With the order's employer_id, which Truv sends as tracking_info.
+		const item = { ...failed, employer_id: 'e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0' };
+		expect(triggerOutput(execution)).toEqual({ output: 3, json: item });
+		const sinkPath = outputPath(connectionWebhookId, 'task-status-updated');
+		const [received] = await waitFor(
+			async () => {
+				const posts = httpSink.requests.filter((request) => request.path === sinkPath);
+				if (posts.length < 1) throw new Error('nothing posted yet');
+				return posts;
+			},
+			{ timeoutMs: 30_000, description: 'the No Connection branch posting to the sink' },
+		);
+		expect(received.json).toEqual(item);
+		const fromThisWorkflow = httpSink.requests.filter((request) =>
+			request.path.startsWith(`/${connectionWebhookId}/`),
+		);
+		expect(fromThisWorkflow.map((request) => request.path)).toEqual([sinkPath]);
+
+		await n8n.deactivateWorkflow(workflowId);
+		await truvWebhooks(registeredBefore);
 	});
 
 	test("a signed delivery Truv's format does not describe is acknowledged (Truv does not retry it) and shown as a failed execution, once", async () => {

@@ -161,7 +161,7 @@ const refresh: TruvOperation = async (operation) => {
 		itemIndex,
 		notFoundHint: notFoundHint(orderId),
 	});
-	return [newOrder];
+	return [maybeSimplify(operation, newOrder)];
 };
 
 const cancel: TruvOperation = async (operation) => {

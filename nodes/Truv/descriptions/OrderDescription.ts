@@ -316,5 +316,5 @@ export const orderFields: INodeProperties[] = [
 	...createFields,
 	...refreshFields,
 	...returnAllAndLimit({ resource: ['order'], operation: ['getAll', 'getEvents'] }),
-	simplify({ resource: ['order'], operation: ['create', 'get', 'getAll'] }),
+	simplify({ resource: ['order'], operation: ['create', 'get', 'getAll', 'refresh'] }),
 ];

@@ -210,6 +210,34 @@ describe('the published tarball', () => {
 			]),
 		);
 	});
+
+	it('holds every node package.json names, with its codex and the icons its description names', async () => {
+		const result = await runCommand('npm', ['pack', '--dry-run', '--json', '--loglevel=error']);
+		expect(result.code).toBe(0);
+		const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
+		const paths = packed.files.map((file) => file.path);
+
+		const nodeFiles = (packageJson as unknown as { n8n: { nodes: string[] } }).n8n.nodes;
+		expect(nodeFiles).toEqual([
+			'dist/nodes/Truv/Truv.node.js',
+			'dist/nodes/TruvOrderTrigger/TruvOrderTrigger.node.js',
+		]);
+		const expected = nodeFiles.flatMap((nodeFile) => {
+			const exported = Object.values(require(join(repoDir, nodeFile)) as object)[0] as new () => {
+				description: { icon: { light: string; dark: string } };
+			};
+			const { icon } = new exported().description;
+			const folder = dirname(nodeFile);
+			return [
+				nodeFile,
+				nodeFile.replace(/\.js$/, '.json'),
+				...[icon.light, icon.dark].map((file) => `${folder}/${file.replace(/^file:/, '')}`),
+			];
+		});
+		expect(expected).toContain('dist/nodes/Truv/Truv.node.json');
+		expect(expected).toContain('dist/nodes/Truv/truv.dark.svg');
+		expect(paths).toEqual(expect.arrayContaining(expected));
+	});
 });
 
 describe('workflow validation', () => {

@@ -437,6 +437,25 @@ describe('fault switches on the Orders API', () => {
 		expect(truncated.json).toBeUndefined();
 		expect((await callApi('GET', '/v1/orders/')).json.count).toBe(1);
 	});
+
+	it('noContent and emptyObject let a cancel through and answer 204 or {} in place of the order', async () => {
+		const first = await createOrder();
+		const second = await createOrder();
+		standIn.setFault({ method: 'POST', path: '/v1/orders/', kind: 'noContent', times: 1 });
+		const noContent = await callApi('POST', `/v1/orders/${first.id}/cancel/`);
+		expect({ status: noContent.status, text: noContent.text }).toEqual({ status: 204, text: '' });
+		standIn.setFault({ method: 'POST', path: '/v1/orders/', kind: 'emptyObject', times: 1 });
+		const empty = await callApi('POST', `/v1/orders/${second.id}/cancel/`);
+		expect({ status: empty.status, json: empty.json }).toEqual({ status: 200, json: {} });
+		const canceledAt = (id: string) =>
+			standIn.orders().find((order) => order.id === id)?.canceled_at;
+		expect(canceledAt(first.id)).toEqual(expect.any(String));
+		expect(canceledAt(second.id)).toEqual(expect.any(String));
+
+		// An error answer is left as the API gave it.
+		standIn.setFault({ method: 'POST', path: '/v1/orders/', kind: 'noContent', times: 1 });
+		expect((await callApi('POST', '/v1/orders/missing/cancel/')).status).toBe(404);
+	});
 });
 
 describe('control API for orders', () => {

@@ -770,6 +770,20 @@ describe('fault switches', () => {
 		expect(standIn.faults()).toEqual([]);
 	});
 
+	it('with `after`, lets that many matching requests through before it trips', async () => {
+		const standIn = await start();
+		standIn.setFault({ path: '/v1/webhooks/', kind: 'status403', after: 1, times: 1 });
+		const statuses = [];
+		for (let count = 0; count < 3; count++) {
+			statuses.push((await callApi(standIn, 'GET', '/v1/webhooks/')).status);
+		}
+		expect(statuses).toEqual([200, 403, 200]);
+		expect(standIn.faults()).toEqual([]);
+		expect(() => standIn.setFault({ kind: 'status500', after: -1 })).toThrow(
+			'after must be a whole number',
+		);
+	});
+
 	it('answers 401, 403 and truncated JSON until cleared', async () => {
 		const standIn = await start();
 		standIn.setFault({ kind: 'status401' });

@@ -24,8 +24,8 @@ describe('Truv node description', () => {
 			displayName: 'Truv',
 			version: 1,
 			usableAsTool: true,
-			// n8n 2.41 redacts it in every stored execution; names stay visible on purpose.
-			sensitiveOutputFields: ['ssn'],
+			// Hidden where an execution is read (n8n versions that apply the list); see personalData.ts.
+			sensitiveOutputFields: ['first_name', 'last_name', 'email', 'phone', 'ssn'],
 			inputs: ['main'],
 			outputs: ['main'],
 			credentials: [{ name: 'truvApi', required: true }],
@@ -55,12 +55,12 @@ describe('Truv node description', () => {
 		expect(operationsOf('webhookRequest')).toEqual(['getAll']);
 	});
 
-	test('Simplify is on by default for Order Create, Get and Get Many', () => {
+	test('Simplify is on by default for Order Create, Get, Get Many and Refresh', () => {
 		const simplify = description.properties.find((property) => property.name === 'simplify');
 		expect(simplify?.default).toBe(true);
 		expect(simplify?.displayOptions?.show).toEqual({
 			resource: ['order'],
-			operation: ['create', 'get', 'getAll'],
+			operation: ['create', 'get', 'getAll', 'refresh'],
 		});
 	});
 

@@ -392,13 +392,14 @@ describe('Order: Refresh', () => {
 		return order;
 	}
 
-	test('calls the documented POST /v1/orders/{id}/ with one product; outputs the new order', async () => {
+	test('calls the documented POST /v1/orders/{id}/ with one product; with Simplify off, outputs the whole new order', async () => {
 		const order = connectedOrder();
 		const output = await runTruvNode(standIn, {
 			resource: 'order',
 			operation: 'refresh',
 			orderId: order.id,
 			product: 'employment',
+			simplify: false,
 		});
 		expect(standIn.calls.map((call) => [call.method, call.path, call.body])).toEqual([
 			['POST', `/v1/orders/${order.id}/`, { products: ['employment'] }],
@@ -410,7 +411,39 @@ describe('Order: Refresh', () => {
 			initial_order: order.id,
 		});
 		expect(output[0].json.id).not.toBe(order.id);
-		expect(standIn.orders().map((candidate) => candidate.id)).toContain(output[0].json.id);
+		expect(output[0].json).toEqual(
+			standIn.orders().find((candidate) => candidate.id === output[0].json.id),
+		);
+		expect(output[0].json).toHaveProperty('bridge_token');
+	});
+
+	test('Simplify, on by default, outputs the new order simplified, without its bridge token', async () => {
+		const order = connectedOrder();
+		const [simplified] = await runTruvNode(standIn, {
+			resource: 'order',
+			operation: 'refresh',
+			orderId: order.id,
+			product: 'income',
+		});
+		const newOrder = standIn.orders().find((candidate) => candidate.id === simplified.json.id);
+		expect(newOrder).toBeDefined();
+		expect(newOrder!.initial_order).toBe(order.id);
+		expect(Object.keys(simplified.json)).toEqual(SIMPLIFIED_KEYS);
+		expect(simplified.json).toMatchObject({
+			id: newOrder!.id,
+			order_number: 'loan-42',
+			first_name: 'Ada',
+			products: ['income'],
+			status: 'pending',
+			is_final: false,
+			share_url: newOrder!.share_url,
+			employers: [
+				{ company_name: 'Acme', status: 'pending', suborder_number: 's-1' },
+				{ company_name: 'Globex', status: 'pending', suborder_number: 's-2' },
+			],
+		});
+		expect(simplified.json).not.toHaveProperty('bridge_token');
+		expect(simplified.json).not.toHaveProperty('initial_order');
 	});
 
 	test('Employer IDs refresh only those employers', async () => {
@@ -461,6 +494,26 @@ describe('Order: Cancel and Get Events', () => {
 		const stored = standIn.orders().find((candidate) => candidate.id === order.id);
 		expect(stored?.employers[0].status).toBe('canceled');
 	});
+
+	test.each(['noContent', 'emptyObject'] as const)(
+		'Cancel answered without the order (%s) outputs the order ID and canceled: true',
+		async (kind) => {
+			const order = seedOrder();
+			standIn.setFault({ method: 'POST', path: `/v1/orders/${order.id}/cancel/`, kind });
+			const output = await runTruvNode(standIn, {
+				resource: 'order',
+				operation: 'cancel',
+				orderId: ` ${order.id} `,
+			});
+			expect(output).toEqual([{ json: { id: order.id, canceled: true }, pairedItem: { item: 0 } }]);
+			expect(standIn.calls.map((call) => [call.path, call.status])).toEqual([
+				[`/v1/orders/${order.id}/cancel/`, kind === 'noContent' ? 204 : 200],
+			]);
+			expect(standIn.orders().find((candidate) => candidate.id === order.id)?.canceled_at).toEqual(
+				expect.any(String),
+			);
+		},
+	);
 
 	test('Get Events outputs the log across pages, or up to Limit', async () => {
 		const order = seedOrder();

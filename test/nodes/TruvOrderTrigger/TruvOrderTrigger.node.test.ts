@@ -196,6 +196,16 @@ describe('Truv Order Trigger description', () => {
 		}
 	});
 
+	test('ships examples that link to no Truv address: Truv documents none for an order', () => {
+		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		for (const file of readdirSync(examplesDir).filter((name) => name.endsWith('.json'))) {
+			const truvAddresses = readFileSync(join(examplesDir, file), 'utf8').match(
+				/https?:\/\/[a-z0-9.-]*truv\.com[^\s"]*/gi,
+			);
+			expect({ file, truvAddresses }).toEqual({ file, truvAddresses: null });
+		}
+	});
+
 	test('has a codex in Finance & Accounting with documentation links', () => {
 		const codex = JSON.parse(readFileSync(join(nodeDir, 'TruvOrderTrigger.node.json'), 'utf8'));
 		expect(codex.node).toBe(`${packageJson.name}.${description.name}`);

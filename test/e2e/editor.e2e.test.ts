@@ -17,6 +17,7 @@ import {
 } from '../../dev/workflows/truvWorkflows';
 import {
 	clickText,
+	fillParameter,
 	innerText,
 	openNode,
 	screenshot,
@@ -29,6 +30,9 @@ import {
 import { e2eIncludes, freshEvent, minutes, truvWebhooks, usePackedRepository } from './e2eSetup';
 
 const VERSION = '2.41.1';
+
+/** n8n's credential form, a modal dialog. */
+const CREDENTIAL_MODAL = '.el-dialog';
 
 jest.setTimeout(minutes(5));
 
@@ -93,6 +97,42 @@ const packedTarball = usePackedRepository();
 		await page.waitForSelector('[data-test-id=ndv] [data-test-id=node-parameters]');
 		// The trigger panel beside the parameters.
 		await waitForText(page, 'body', 'Truv sends order events to this workflow');
+	});
+
+	test("the Truv API credential, created in the credential form: a wrong secret shows Truv's reason, the right one tests green", async () => {
+		const { page } = editor;
+		await page.goto(`${n8n.baseUrl}/home/credentials/create`, { waitUntil: 'domcontentloaded' });
+		await page.waitForSelector('[data-test-id=new-credential-type-select]');
+		await page.click('[data-test-id=new-credential-type-select]');
+		await page.keyboard.type('Truv API');
+		await waitForText(page, '[data-test-id=new-credential-type-select-option]', 'Truv API');
+		await page.keyboard.press('Enter');
+		await page.click('[data-test-id=new-credential-type-button]');
+		await page.waitForSelector('[data-test-id=credential-connection-parameter]');
+		// The fields a user fills in, with the stand-in's address as the Base URL.
+		await fillParameter(page, 'baseUrl', standIn.url);
+		await fillParameter(page, 'clientId', standIn.account.clientId);
+		await fillParameter(page, 'accessSecret', 'sandbox-not-the-secret-0123456789');
+		await page.click('[data-test-id=credential-save-button]');
+		await waitForText(page, CREDENTIAL_MODAL, 'connect with these settings');
+		await clickText(page, CREDENTIAL_MODAL, 'More details');
+		await waitForText(
+			page,
+			CREDENTIAL_MODAL,
+			'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+		);
+		await fillParameter(page, 'accessSecret', standIn.account.secrets.sandbox!);
+		await page.click('[data-test-id=credential-save-button]');
+		await waitForText(
+			page,
+			CREDENTIAL_MODAL,
+			'Connection tested successfully',
+		);
+		await page.keyboard.press('Escape');
+		const saved = (
+			await n8n.rest<Array<{ name: string; type: string }>>('GET', '/credentials')
+		).filter((each) => each.type === 'truvApi');
+		expect(saved.map((each) => each.name)).toContain('Truv account');
 	});
 
 	test('turning Verify Signature off shows the warning', async () => {

@@ -132,3 +132,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 	await page.screenshot({ path });
 	return path;
 }
+
+/**
+ * Types `value` into the parameter `name` of an open form (a credential's, a node's), replacing
+ * what it held, and leaves the field as a user does. n8n takes a typed value into its form only
+ * after a short debounce, with nothing on the page that shows it has: a Save clicked at once
+ * would store the earlier value. The one fixed wait of these helpers, for that debounce.
+ */
+export async function fillParameter(page: Page, name: string, value: string): Promise<void> {
+	const input = `[data-test-id=parameter-input-${name}] input`;
+	await page.waitForSelector(input);
+	await page.click(input, { count: 3 });
+	await page.keyboard.press('Backspace');
+	await page.type(input, value);
+	await page.keyboard.press('Tab');
+	await new Promise((resolve) => setTimeout(resolve, 500));
+}

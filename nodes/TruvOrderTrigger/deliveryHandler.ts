@@ -90,12 +90,25 @@ function acknowledgement(reply: DeliveryAnswer): IDataObject {
 /** Answers the delivery from the node itself, so that n8n sends nothing more. */
 function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
 	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
-	// Refusals start no execution: n8n's log is the only place an operator can find them.
 	if (reply.status >= 400) {
+		// A refusal on the production URL starts no execution (anyone can send one): n8n's log is
+		// where an operator finds it.
 		context.logger.warn(
 			`Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
 			{ workflowId: context.getWorkflow().id, outcome: reply.outcome },
 		);
+		// On the test URL someone is waiting in the editor, which would otherwise go on waiting
+		// with no sign of the request: thrown after the answer, the error ends the test run and
+		// n8n shows it on the trigger.
+		if (context.getMode() === 'manual') {
+			throw new NodeOperationError(
+				context.getNode(),
+				`The trigger refused a request to its test URL (${reply.status})`,
+				{
+					description: `${reply.message}. The sender was answered ${reply.status} and the workflow did not run. If it came from Truv, check that this credential's Access Secret belongs to the Truv environment that sent it.`,
+				},
+			);
+		}
 	}
 	return { noWebhookResponse: true };
 }

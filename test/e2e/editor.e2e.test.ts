@@ -3,6 +3,7 @@
 // README's screenshots to docs/images/.
 import { rm } from 'fs/promises';
 
+import { request } from '../../dev/n8n/http';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
@@ -123,11 +124,7 @@ const packedTarball = usePackedRepository();
 		);
 		await fillParameter(page, 'accessSecret', standIn.account.secrets.sandbox!);
 		await page.click('[data-test-id=credential-save-button]');
-		await waitForText(
-			page,
-			CREDENTIAL_MODAL,
-			'Connection tested successfully',
-		);
+		await waitForText(page, CREDENTIAL_MODAL, 'Connection tested successfully');
 		await page.keyboard.press('Escape');
 		const saved = (
 			await n8n.rest<Array<{ name: string; type: string }>>('GET', '/credentials')
@@ -203,6 +200,39 @@ const packedTarball = usePackedRepository();
 		await clickText(page, output, 'Status');
 		await waitForText(page, output, String(event.webhook_id));
 		// One event, and n8n unregisters the test URL at Truv once it has it.
+		await truvWebhooks(standIn, webhooksBefore);
+	});
+
+	test('a request refused on the test URL shows its reason in the editor', async () => {
+		const { page } = editor;
+		const workflow = routingWorkflow('editor-refused', credentialRef(), httpSink.url);
+		const { id } = await n8n.createWorkflow(workflow);
+		const webhooksBefore = standIn.webhooks().length;
+		await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+		const testUrl = await waitFor(
+			async () => {
+				const testHook = standIn
+					.webhooks()
+					.find(({ webhook_url }) => webhook_url.includes('editor-refused'));
+				if (!testHook) throw new Error('no test URL at Truv yet');
+				return testHook.webhook_url;
+			},
+			{ timeoutMs: 60_000, description: 'the test URL registered with Truv' },
+		);
+		const body = Buffer.from(JSON.stringify(freshEvent('order-created')));
+		const answer = await request(testUrl, {
+			method: 'POST',
+			body,
+			headers: { 'content-type': 'application/json', 'x-webhook-sign': `v1=${'0'.repeat(64)}` },
+		});
+		expect(answer.status).toBe(401);
+		await waitForText(
+			page,
+			'[data-test-id=ndv]',
+			'The trigger refused a request to its test URL (401)',
+		);
+		// The test run is over: n8n unregisters the test URL at Truv.
 		await truvWebhooks(standIn, webhooksBefore);
 	});
 

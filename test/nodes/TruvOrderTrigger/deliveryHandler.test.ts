@@ -193,6 +193,29 @@ describe('signature', () => {
 		expectNoExecution(result);
 	});
 
+	test('on the test URL, answers 401 too and ends the test run with the reason, which the editor shows', async () => {
+		const result = await deliver({
+			rawBody: body,
+			headers: { 'x-webhook-sign': 'v1=00' },
+			mode: 'manual',
+		});
+		expect(result.status).toBe(401);
+		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_signature' });
+		expect(result.failedExecutionError?.message).toBe(
+			'The trigger refused a request to its test URL (401)',
+		);
+		expect(
+			(result.failedExecutionError as { description?: string } | undefined)?.description,
+		).toMatch(/X-WEBHOOK-SIGN.*answered 401 and the workflow did not run/s);
+		expect(result.workflowData).toBeUndefined();
+	});
+
+	test('on the production URL, a refusal ends nothing but the request', async () => {
+		const result = await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
+		expect(result.status).toBe(401);
+		expect(result.failedExecutionError).toBeUndefined();
+	});
+
 	test('answers 401 to a tampered body', async () => {
 		const tampered = Buffer.from(body.toString().replace('"completed"', '"canceled"'));
 		const result = await deliver({

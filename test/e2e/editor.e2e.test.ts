@@ -3,6 +3,8 @@
 // README's screenshots to docs/images/.
 import { rm } from 'fs/promises';
 
+import type { ElementHandle } from 'puppeteer-core';
+
 import { request } from '../../dev/n8n/http';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
@@ -106,8 +108,18 @@ const packedTarball = usePackedRepository();
 		await page.waitForSelector('[data-test-id=new-credential-type-select]');
 		await page.click('[data-test-id=new-credential-type-select]');
 		await page.keyboard.type('Truv API');
-		await waitForText(page, '[data-test-id=new-credential-type-select-option]', 'Truv API');
-		await page.keyboard.press('Enter');
+		// Once n8n has filtered the list down to it (typing only starts the filter), as a user
+		// clicks it.
+		const option = await page.waitForFunction(() => {
+			const shown = [
+				...(globalThis as unknown as PageGlobals).document.querySelectorAll(
+					'[data-test-id=new-credential-type-select-option]',
+				),
+			].filter((item) => item.offsetParent !== null);
+			return shown.length === 1 && shown[0].innerText.includes('Truv API') ? shown[0] : undefined;
+		});
+		await (option as unknown as ElementHandle).click();
+		await page.waitForSelector('[data-test-id=new-credential-type-button]:not([disabled])');
 		await page.click('[data-test-id=new-credential-type-button]');
 		await page.waitForSelector('[data-test-id=credential-connection-parameter]');
 		// The fields a user fills in, with the stand-in's address as the Base URL.

@@ -39,6 +39,16 @@ interface ProcessRecord {
 	 * earlier one need not (see recordExecutedDeliveries).
 	 */
 	awaitingExecution: Map<string, number>;
+	/**
+	 * Claimed ids whose only write so far is the static data of the webhook call that n8n answers
+	 * after storing the execution: a save n8n 2.8 makes and n8n 2.41 drops.
+	 */
+	unconfirmed: Set<string>;
+	/**
+	 * Seen once a stored record named an id of `unconfirmed`: this n8n saves those webhook calls'
+	 * static data, so an execution's step need not write its delivery a second time.
+	 */
+	webhookCallsSaved: boolean;
 }
 
 // Why a second, in-process record: n8n loads the workflow's static data from the database for
@@ -73,6 +83,8 @@ function processRecordFor(recordKey: string): ProcessRecord {
 			inFlight: new Map(),
 			released: new Set(),
 			awaitingExecution: new Map(),
+			unconfirmed: new Set(),
+			webhookCallsSaved: false,
 		};
 		processRecords.set(recordKey, record);
 	}
@@ -125,6 +137,7 @@ export function claimDelivery(
 	staticData: IDataObject,
 	recordKey: string,
 	webhookId: string,
+	answeredByNode = false,
 ): DeliveryClaim {
 	const record = processRecordFor(recordKey);
 	const stored = storedRecord(staticData);
@@ -145,6 +158,8 @@ export function claimDelivery(
 			// call the node answers, as it does this duplicate.
 			record.written = serialise(record.order);
 			staticData[STATIC_DATA_KEY] = record.written;
+			// Every n8n version saves the static data of a call the node answers.
+			record.unconfirmed.clear();
 		}
 		return { status: 'duplicate' };
 	}
@@ -170,6 +185,15 @@ export function claimDelivery(
 	record.written = next;
 	// Assigning is what marks n8n's static data as changed, so that n8n saves it.
 	staticData[STATIC_DATA_KEY] = next;
+	if (answeredByNode) {
+		// Saved on every n8n version, with everything this process had claimed.
+		record.unconfirmed.clear();
+	} else {
+		record.unconfirmed.add(webhookId);
+		if (record.unconfirmed.size > DELIVERY_RECORD_LIMIT) {
+			record.unconfirmed.delete(record.unconfirmed.values().next().value as string);
+		}
+	}
 
 	let resolveOutcome: (stored: boolean) => void = () => undefined;
 	record.inFlight.set(
@@ -193,6 +217,7 @@ export function claimDelivery(
 
 function forget(record: ProcessRecord, webhookId: string): void {
 	record.awaitingExecution.delete(webhookId);
+	record.unconfirmed.delete(webhookId);
 	record.seen.delete(webhookId);
 	record.order = record.order.filter((id) => id !== webhookId);
 	record.released.add(webhookId);
@@ -222,6 +247,11 @@ const EXECUTION_EXPECTED_WITHIN_MS = 60_000;
  * whole record, these ids included. A burst then costs n8n a handful of writes, not one per
  * delivery, each rewriting the whole record behind SQLite's single write lock.
  *
+ * Where n8n saves the static data of the webhook calls it answers after storing the execution
+ * (n8n 2.8), the webhook call has already recorded the delivery, and a second write would cost
+ * n8n a second save per delivery: once a stored record names an id that only such a save can
+ * have stored, this process leaves the record to the webhook calls.
+ *
  * An execution that was given no record and runs in a process that claimed nothing for this
  * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
  * workflow snapshot without static data. n8n saves a worker's static data whole over the stored
@@ -240,6 +270,12 @@ export function recordExecutedDeliveries(
 	if (typeof staticData[STATIC_DATA_KEY] !== 'string' && record === undefined) return false;
 	const ids = idsOf(storedRecord(staticData));
 	const present = new Set(ids);
+	if (record && !record.webhookCallsSaved && record.unconfirmed.size > 0) {
+		// Only the webhook call's own save can have stored such an id (every other write clears
+		// the set): this n8n saves them, as n8n 2.8 does, and will save this delivery's too.
+		record.webhookCallsSaved = ids.some((id) => record.unconfirmed.has(id));
+	}
+	if (record?.webhookCallsSaved) return false;
 	if (webhookIds.every((id) => present.has(id))) return false;
 	if (record && laterExecutionPending(record)) return false;
 	// Concurrent executions each save the whole record: each adds back what the others added.
@@ -250,6 +286,8 @@ export function recordExecutedDeliveries(
 		}
 	}
 	staticData[STATIC_DATA_KEY] = serialise(ids.slice(-DELIVERY_RECORD_LIMIT));
+	// Saved when the execution ends, on every n8n version, with everything claimed so far.
+	record?.unconfirmed.clear();
 	return true;
 }
 

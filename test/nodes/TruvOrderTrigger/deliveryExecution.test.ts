@@ -121,6 +121,77 @@ describe("the trigger's step in the execution a delivery started", () => {
 		);
 	});
 
+	describe('where n8n saves the webhook call too (n8n 2.8)', () => {
+		const copy = (staticData: IDataObject) => JSON.parse(JSON.stringify(staticData)) as IDataObject;
+		const webhookIdOf = (body: Buffer) => JSON.parse(body.toString()).webhook_id as string;
+		const delivered = async (body: Buffer, staticData: IDataObject = {}, parameters = {}) =>
+			await deliver({
+				rawBody: body,
+				headers: signedHeaders(body, SANDBOX_SECRET),
+				staticData,
+				parameters,
+			});
+		/** A's execution, which leaves the write to B's (B is on its way). */
+		const runFirst = async (a: Awaited<ReturnType<typeof delivered>>) => {
+			const execution = triggerExecution({ outputs: a.workflowData!, staticData: {} });
+			await execution.run();
+			expect(execution.workflow.staticData.__dataChanged).toBe(false);
+		};
+
+		test('once a stored record names a delivery only that save can have stored, the step writes nothing', async () => {
+			const first = orderBody('order-created');
+			const second = orderBody('order-created');
+			const a = await delivered(first);
+			const b = await delivered(second, copy(a.staticData));
+			await runFirst(a);
+			// B's execution loads the record n8n saved with A's call, before B's call is saved.
+			const execution = triggerExecution({
+				outputs: b.workflowData!,
+				staticData: copy(a.staticData),
+			});
+			await execution.run();
+			expect(execution.workflow.staticData.__dataChanged).toBe(false);
+			// B's own call saved it: a copy after a restart is a duplicate.
+			forgetProcessRecords();
+			const again = await delivered(second, copy(b.staticData));
+			expect(again.body.outcome).toBe('duplicate');
+		});
+
+		test('an id stored by a duplicate the node answered (saved by every n8n) is no such evidence', async () => {
+			const first = orderBody('order-created');
+			const second = orderBody('order-created');
+			const a = await delivered(first);
+			// n8n 2.41 dropped A's call; A's copy is answered by the node, which n8n saves.
+			const duplicate = await delivered(first, {});
+			expect(duplicate.body.outcome).toBe('duplicate');
+			const b = await delivered(second, copy(duplicate.staticData));
+			await runFirst(a);
+			const execution = triggerExecution({
+				outputs: b.workflowData!,
+				staticData: copy(duplicate.staticData),
+			});
+			await execution.run();
+			expect(execution.workflow.staticData.__dataChanged).toBe(true);
+			expect(storedWebhookIds(nodeStaticData(execution.workflow.staticData))).toEqual(
+				[first, second].map(webhookIdOf),
+			);
+		});
+
+		test('nor is an id of a delivery the node acknowledged before the execution', async () => {
+			const first = orderBody('order-created');
+			const second = orderBody('order-created');
+			const a = await delivered(first, {}, { options: { acknowledge: 'beforeExecution' } });
+			const b = await delivered(second, copy(a.staticData));
+			await runFirst(a);
+			const execution = triggerExecution({
+				outputs: b.workflowData!,
+				staticData: copy(a.staticData),
+			});
+			await execution.run();
+			expect(execution.workflow.staticData.__dataChanged).toBe(true);
+		});
+	});
+
 	test('does not leave the write to a delivery whose execution n8n failed to store', async () => {
 		const stored = orderBody('order-created');
 		const failing = orderBody('order-created');

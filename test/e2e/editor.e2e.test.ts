@@ -1,19 +1,27 @@
 // The editor as users meet it, in real Chromium against real n8n 2.41.1 with the package installed
 // and the Truv API stand-in: each step asserts on what the page shows. The same run writes the
 // README's screenshots to docs/images/.
-import { rm } from 'fs/promises';
+import { mkdtemp, rm, writeFile } from 'fs/promises';
+import { tmpdir } from 'os';
+import { join } from 'path';
 
-import type { ElementHandle } from 'puppeteer-core';
+import type { IDataObject } from 'n8n-workflow';
 
 import { request } from '../../dev/n8n/http';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
-import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
+import {
+	startN8n,
+	type CreatedCredential,
+	type N8nInstance,
+	type WorkflowJson,
+} from '../../dev/n8n/n8nInstance';
 import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	exampleWorkflow,
 	routingWorkflow,
+	shippedExample,
 	standInCredentialData,
 	TRUV_TRIGGER_NAME,
 	triggerWebhookId,
@@ -67,6 +75,63 @@ const packedTarball = usePackedRepository();
 
 	const credentialRef = () => ({ id: credential.id, name: credential.name });
 
+	test("the Truv API credential, created in the credential form: a wrong secret shows Truv's reason, the right one tests green", async () => {
+		const { page } = editor;
+		await page.goto(`${n8n.baseUrl}/home/credentials/create`, { waitUntil: 'domcontentloaded' });
+		await page.waitForSelector('[data-test-id=new-credential-type-select]');
+		// Picked as a user does, by typing its name and choosing it; checked on what the dialog
+		// then shows, since n8n's list filters as it goes and a choice made mid-filter can land on
+		// another service.
+		await waitFor(
+			async () => {
+				const chosen = await page.$eval(
+					'[data-test-id=new-credential-type-select]',
+					(select) =>
+						`${(select as unknown as PageElement).innerText} ${
+							(
+								select as unknown as { querySelector(s: string): { value?: string } | null }
+							).querySelector('input')?.value ?? ''
+						}`,
+				);
+				if (chosen.includes('Truv API')) return true;
+				await page.click('[data-test-id=new-credential-type-select]');
+				await page.keyboard.type('Truv API');
+				await waitForText(page, '[data-test-id=new-credential-type-select-option]', 'Truv API');
+				await page.keyboard.press('Enter');
+				throw new Error(`the dialog shows "${chosen.trim()}"`);
+			},
+			{ timeoutMs: 60_000, intervalMs: 1_000, description: 'Truv API chosen in the dialog' },
+		);
+		await waitFor(
+			async () => {
+				if (await page.$('[data-test-id=credential-connection-parameter]')) return true;
+				await page.click('[data-test-id=new-credential-type-button]');
+				throw new Error('no credential form yet');
+			},
+			{ timeoutMs: 60_000, intervalMs: 1_000, description: "n8n's credential form" },
+		);
+		// The fields a user fills in, with the stand-in's address as the Base URL.
+		await fillParameter(page, 'baseUrl', standIn.url);
+		await fillParameter(page, 'clientId', standIn.account.clientId);
+		await fillParameter(page, 'accessSecret', 'sandbox-not-the-secret-0123456789');
+		await page.click('[data-test-id=credential-save-button]');
+		await waitForText(page, CREDENTIAL_MODAL, 'connect with these settings');
+		await clickText(page, CREDENTIAL_MODAL, 'More details');
+		await waitForText(
+			page,
+			CREDENTIAL_MODAL,
+			'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
+		);
+		await fillParameter(page, 'accessSecret', standIn.account.secrets.sandbox!);
+		await page.click('[data-test-id=credential-save-button]');
+		await waitForText(page, CREDENTIAL_MODAL, 'Connection tested successfully');
+		await page.keyboard.press('Escape');
+		const saved = (
+			await n8n.rest<Array<{ name: string; type: string }>>('GET', '/credentials')
+		).filter((each) => each.type === 'truvApi');
+		expect(saved.map((each) => each.name)).toContain('Truv account');
+	});
+
 	test('a new workflow finds the trigger and the action node by "Truv", and adds the trigger', async () => {
 		const { page } = editor;
 		await page.goto(`${n8n.baseUrl}/workflow/new`, { waitUntil: 'domcontentloaded' });
@@ -100,48 +165,6 @@ const packedTarball = usePackedRepository();
 		await page.waitForSelector('[data-test-id=ndv] [data-test-id=node-parameters]');
 		// The trigger panel beside the parameters.
 		await waitForText(page, 'body', 'Truv sends order events to this workflow');
-	});
-
-	test("the Truv API credential, created in the credential form: a wrong secret shows Truv's reason, the right one tests green", async () => {
-		const { page } = editor;
-		await page.goto(`${n8n.baseUrl}/home/credentials/create`, { waitUntil: 'domcontentloaded' });
-		await page.waitForSelector('[data-test-id=new-credential-type-select]');
-		await page.click('[data-test-id=new-credential-type-select]');
-		await page.keyboard.type('Truv API');
-		// Once n8n has filtered the list down to it (typing only starts the filter), as a user
-		// clicks it.
-		const option = await page.waitForFunction(() => {
-			const shown = [
-				...(globalThis as unknown as PageGlobals).document.querySelectorAll(
-					'[data-test-id=new-credential-type-select-option]',
-				),
-			].filter((item) => item.offsetParent !== null);
-			return shown.length === 1 && shown[0].innerText.includes('Truv API') ? shown[0] : undefined;
-		});
-		await (option as unknown as ElementHandle).click();
-		await page.waitForSelector('[data-test-id=new-credential-type-button]:not([disabled])');
-		await page.click('[data-test-id=new-credential-type-button]');
-		await page.waitForSelector('[data-test-id=credential-connection-parameter]');
-		// The fields a user fills in, with the stand-in's address as the Base URL.
-		await fillParameter(page, 'baseUrl', standIn.url);
-		await fillParameter(page, 'clientId', standIn.account.clientId);
-		await fillParameter(page, 'accessSecret', 'sandbox-not-the-secret-0123456789');
-		await page.click('[data-test-id=credential-save-button]');
-		await waitForText(page, CREDENTIAL_MODAL, 'connect with these settings');
-		await clickText(page, CREDENTIAL_MODAL, 'More details');
-		await waitForText(
-			page,
-			CREDENTIAL_MODAL,
-			'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
-		);
-		await fillParameter(page, 'accessSecret', standIn.account.secrets.sandbox!);
-		await page.click('[data-test-id=credential-save-button]');
-		await waitForText(page, CREDENTIAL_MODAL, 'Connection tested successfully');
-		await page.keyboard.press('Escape');
-		const saved = (
-			await n8n.rest<Array<{ name: string; type: string }>>('GET', '/credentials')
-		).filter((each) => each.type === 'truvApi');
-		expect(saved.map((each) => each.name)).toContain('Truv account');
 	});
 
 	test('turning Verify Signature off shows the warning', async () => {
@@ -272,6 +295,98 @@ const packedTarball = usePackedRepository();
 		// The executions list names each execution by its id.
 		await waitForText(page, 'body', `#${execution.id}`);
 		await n8n.deactivateWorkflow(id);
+	});
+
+	test("an example imported from a file and published in the editor: Truv's completed order reaches the CRM, and the execution is listed", async () => {
+		const { page } = editor;
+		// The file a user downloads, with their credential and their CRM's address filled in.
+		const example = shippedExample('truv-order-completed-to-http.json') as WorkflowJson & {
+			nodes: Array<{
+				name: string;
+				credentials?: Record<string, unknown>;
+				parameters: IDataObject;
+			}>;
+		};
+		for (const node of example.nodes) {
+			if (node.credentials?.truvApi) node.credentials.truvApi = credentialRef();
+			if (node.name === 'Notify CRM') node.parameters.url = `${httpSink.url}/crm/editor-import`;
+		}
+		const file = join(await mkdtemp(join(tmpdir(), 'n8n-nodes-truv-example-')), 'example.json');
+		await writeFile(file, JSON.stringify(example));
+		await page.goto(`${n8n.baseUrl}/workflow/new`, { waitUntil: 'domcontentloaded' });
+		// What Import from File opens: n8n's hidden file input.
+		const input = await page.waitForSelector('[data-test-id=workflow-import-input]');
+		await (input as unknown as { uploadFile(...paths: string[]): Promise<void> }).uploadFile(file);
+		await waitForText(page, '[data-test-id=canvas-node]', 'Notify CRM');
+		// n8n saves an imported workflow at once, under its own URL.
+		await page.waitForFunction(() =>
+			/\/workflow\/(?!new$)[^/]+$/.test((globalThis as unknown as PageGlobals).location.pathname),
+		);
+		const workflowId = new URL(page.url()).pathname.split('/workflow/')[1];
+		// The Publish button answers once n8n has finished saving the import.
+		await waitFor(
+			async () => {
+				if (await page.$('[data-test-id=workflow-publish-button]')) return true;
+				await page.click('[data-test-id=workflow-open-publish-modal-button]');
+				throw new Error('no publish dialog yet');
+			},
+			{ timeoutMs: 60_000, intervalMs: 1_000, description: "n8n's publish dialog" },
+		);
+		await page.click('[data-test-id=workflow-publish-button]');
+		await waitForText(page, 'body', 'listen for events from Truv');
+		const imported = await n8n.getWorkflow(workflowId);
+		const trigger = imported.nodes.find((node) => node.name === TRUV_TRIGGER_NAME);
+		const path = `${String(trigger?.webhookId)}/webhook`;
+		await n8n.waitForWebhook(path);
+		const [registered] = await waitFor(
+			async () => {
+				const found = standIn
+					.webhooks()
+					.filter(({ webhook_url }) => webhook_url === n8n.webhookUrl(path));
+				if (found.length === 0) throw new Error('not registered at Truv yet');
+				return found;
+			},
+			{ timeoutMs: 60_000, description: "the imported example's webhook at Truv" },
+		);
+		expect(registered.enabled).toBe(true);
+
+		const order = standIn.addOrder({
+			products: ['income'],
+			order_number: 'EDITOR-IMPORT-1',
+			first_name: 'Katherine',
+			last_name: 'Johnson',
+			email: 'katherine.johnson@example.com',
+			employers: [{ company_name: 'NASA' }],
+		});
+		const employer = order.employers[0];
+		standIn.setSuborderStatus(order.id, 'completed', employer.id);
+		const event = freshEvent('order-status-updated-completed', {
+			order_id: order.id,
+			order_number: order.order_number,
+			employer_id: employer.id,
+		});
+		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), {
+			url: n8n.webhookUrl(path),
+			maxRetries: 0,
+		});
+		expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
+		const posted = await waitFor(
+			async () => {
+				const found = httpSink.requests.find((each) => each.path === '/crm/editor-import');
+				if (!found) throw new Error('nothing at the CRM yet');
+				return found;
+			},
+			{ timeoutMs: 60_000, description: 'the CRM request' },
+		);
+		expect(posted.json).toEqual(
+			expect.objectContaining({ applicant_name: 'Katherine Johnson', employer_name: 'NASA' }),
+		);
+		const [execution] = await n8n.waitForExecutions({ workflowId, count: 1 });
+		await page.goto(`${n8n.baseUrl}/workflow/${workflowId}/executions`, {
+			waitUntil: 'domcontentloaded',
+		});
+		await waitForText(page, 'body', `#${execution.id}`);
+		await n8n.deactivateWorkflow(workflowId);
 	});
 
 	test("the Truv node's operations", async () => {

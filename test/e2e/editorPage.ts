@@ -141,7 +141,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 export async function fillParameter(page: Page, name: string, value: string): Promise<void> {
 	const input = `[data-test-id=parameter-input-${name}] input`;
-	await page.waitForSelector(input);
+	try {
+		await page.waitForSelector(input);
+	} catch (error) {
+		const shot = await failureShot(page);
+		throw new Error(`No field ${name} (the page: ${shot}): ${String(error)}`);
+	}
 	await page.click(input, { count: 3 });
 	await page.keyboard.press('Backspace');
 	await page.type(input, value);

@@ -557,10 +557,13 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([]);
 
 		const orphan = registered.find(({ url }) => url === urlOf(SLACK_EXAMPLE))!;
+		// The deleted workflow imported again as it was exported from n8n, with its webhook id
+		// (the shipped examples carry none, so each import of them gets a path of its own).
+		const deletedWebhookId = example(SLACK_EXAMPLE).path.replace(/\/webhook$/, '');
 		if (behaviour.deletedWorkflowKeepsItsPath) {
 			// n8n kept the deleted workflow's webhook row (a restart does not clear it either), so the
 			// same workflow cannot be published again and nothing in n8n reaches its Truv webhook.
-			const reimported = await importExample(SLACK_EXAMPLE);
+			const reimported = await importExample(SLACK_EXAMPLE, deletedWebhookId);
 			const refusal = await n8n
 				.activateWorkflow(reimported.workflowId)
 				.catch((error: unknown) => error);
@@ -585,7 +588,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			// Imported again, the deleted example has the same URL, and its trigger finds the Truv
 			// webhook by that URL (it has no record of it): adopted, none created.
 			standIn.resetCalls();
-			await publishExample(SLACK_EXAMPLE);
+			await publishExample(SLACK_EXAMPLE, deletedWebhookId);
 			expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 			await truvCallsIncluding('GET /v1/webhooks/');
 			expect(standIn.calls.filter(({ method }) => method !== 'GET')).toEqual([]);

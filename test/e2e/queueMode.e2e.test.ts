@@ -42,9 +42,9 @@ const packageJson = JSON.parse(
 	readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
 ) as { name: string; version: string };
 
-// Opt-in (E2E_QUEUE_MODE=1) while queue mode is being completed: two of its checks still fail on
-// n8n 2.41.1 (a Truv webhook left after unpublishing a workflow that acknowledges before the
-// execution is stored), and the suite takes 20 to 25 minutes on this machine's two cores.
+// Opt-in (E2E_QUEUE_MODE=1): the suite takes 10 to 20 minutes per n8n version on two cores. Every
+// check passes on n8n 2.41.1 since deactivation deletes the webhook registered for the URL when
+// the record names one Truv no longer has (it used to leave the acknowledged-first workflow's).
 const queueModeRequested = process.env.E2E_QUEUE_MODE === '1';
 const describeQueueMode = queueModeRequested ? describe.each : describe.skip.each;
 

@@ -124,6 +124,8 @@ interface Settings {
 	connections: number;
 	durationS: number;
 	warmupS: number;
+	/** Rounds over all targets: each measures every target for durationS ÷ rounds. */
+	rounds: number;
 	dryRun: boolean;
 	cpuProfDir?: string;
 	/** Extra environment for n8n (--env). */
@@ -154,6 +156,53 @@ interface TargetResult {
 	peakRssBytes: number;
 	/** CPU time of n8n's whole process group per execution, load and drain. */
 	cpuMsPerExecution: number;
+	cpuSeconds: number;
+}
+
+/** One target's rounds as one measurement: totals over the rounds, and their median latencies. */
+function combineRounds(rounds: TargetResult[]): TargetResult {
+	const sum = (of: (result: TargetResult) => number): number =>
+		rounds.reduce((total, result) => total + of(result), 0);
+	const median = (of: (result: TargetResult) => number): number => {
+		const sorted = rounds.map(of).sort((a, b) => a - b);
+		const middle = Math.floor(sorted.length / 2);
+		return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+	};
+	const statusCodes: Record<string, number> = {};
+	for (const { load } of rounds) {
+		for (const [code, count] of Object.entries(load.statusCodes)) {
+			statusCodes[code] = (statusCodes[code] ?? 0) + count;
+		}
+	}
+	const durationS = sum((result) => result.load.durationS);
+	const accepted = sum((result) => result.load.accepted);
+	const executions = sum((result) => result.executions);
+	const cpuSeconds = sum((result) => result.cpuSeconds);
+	return {
+		key: rounds[0].key,
+		load: {
+			durationS,
+			requestsPerSecond:
+				sum((result) => result.load.requestsPerSecond * result.load.durationS) / durationS,
+			answered: sum((result) => result.load.answered),
+			accepted,
+			non2xx: sum((result) => result.load.non2xx),
+			socketErrors: sum((result) => result.load.socketErrors),
+			timeouts: sum((result) => result.load.timeouts),
+			unanswered: sum((result) => result.load.unanswered),
+			latencyP50Ms: median((result) => result.load.latencyP50Ms),
+			latencyP99Ms: median((result) => result.load.latencyP99Ms),
+			statusCodes,
+		},
+		executions,
+		successful: sum((result) => result.successful),
+		drainS: Math.max(...rounds.map((result) => result.drainS)),
+		drained: rounds.every((result) => result.drained),
+		executionsPerSecond: executions / (durationS + sum((result) => result.drainS)),
+		peakRssBytes: Math.max(...rounds.map((result) => result.peakRssBytes)),
+		cpuMsPerExecution: executions > 0 ? (cpuSeconds * 1000) / executions : Number.NaN,
+		cpuSeconds,
+	};
 }
 
 interface VersionResult {
@@ -174,6 +223,7 @@ function parseSettings(): Settings {
 			n8n: { type: 'string', multiple: true },
 			duration: { type: 'string', default: '20' },
 			warmup: { type: 'string', default: '5' },
+			rounds: { type: 'string', default: '4' },
 			connections: { type: 'string', default: '10' },
 			targets: { type: 'string', default: TARGET_KEYS.join(',') },
 			'dry-run': { type: 'boolean', default: false },
@@ -209,6 +259,7 @@ function parseSettings(): Settings {
 		connections: Math.round(positive('connections', values.connections)),
 		durationS: positive('duration', values.duration),
 		warmupS: positive('warmup', values.warmup),
+		rounds: Math.round(positive('rounds', values.rounds)),
 		dryRun: values['dry-run'] || cpuProf,
 		cpuProfDir: cpuProf ? mkdtempSync(join(tmpdir(), 'n8n-bench-cpu-prof-')) : undefined,
 		env,
@@ -498,8 +549,15 @@ interface MeasuringRig {
 	signal: AbortSignal;
 }
 
-async function measureTarget(rig: MeasuringRig, target: Target): Promise<TargetResult> {
+async function measureTarget(
+	rig: MeasuringRig,
+	target: Target,
+	round: number,
+): Promise<TargetResult> {
 	const { n8n, monitor, settings, nextDelivery, signal } = rig;
+	// The first round warms the workflow up; later ones only need the previous target's load gone.
+	const warmupS = round === 1 ? settings.warmupS : Math.min(settings.warmupS, 2);
+	const durationS = settings.durationS / settings.rounds;
 	const load = (durationS: number) =>
 		runLoad({
 			url: target.url,
@@ -510,14 +568,14 @@ async function measureTarget(rig: MeasuringRig, target: Target): Promise<TargetR
 		});
 	monitor.resetPeak();
 	const before = await executionCounts(n8n, target.workflowId);
-	log(`  ${target.key}: warm-up ${settings.warmupS} s`);
-	const warmup = await load(settings.warmupS);
+	log(`  ${target.key}: round ${round} of ${settings.rounds}, warm-up ${warmupS} s`);
+	const warmup = await load(warmupS);
 	const warmed = await drain(n8n, target.workflowId, before.finished + warmup.accepted, Date.now());
 	signal.throwIfAborted();
 	const baseline = warmed.counts;
 	const cpuBefore = monitor.sample().cpuSeconds;
-	log(`  ${target.key}: ${settings.durationS} s at ${settings.connections} connections`);
-	const measured = await load(settings.durationS);
+	log(`  ${target.key}: ${durationS} s at ${settings.connections} connections`);
+	const measured = await load(durationS);
 	const loadEnd = Date.now();
 	signal.throwIfAborted();
 	const after = await drain(n8n, target.workflowId, baseline.finished + measured.accepted, loadEnd);
@@ -533,6 +591,7 @@ async function measureTarget(rig: MeasuringRig, target: Target): Promise<TargetR
 		executionsPerSecond: executions / (measured.durationS + after.drainS),
 		peakRssBytes: monitor.peakRssBytes,
 		cpuMsPerExecution: executions > 0 ? (cpuSeconds * 1000) / executions : Number.NaN,
+		cpuSeconds,
 	};
 	log(
 		`  ${target.key}: ${measured.requestsPerSecond.toFixed(1)} req/s, p50 ${measured.latencyP50Ms} ms, p99 ${measured.latencyP99Ms} ms, ${errorsOf(measured)} errors, ${executions} executions / ${measured.accepted} accepted, drain ${after.drainS} s${after.complete ? '' : ' (incomplete)'}, ${result.executionsPerSecond.toFixed(1)} executions/s, ${result.cpuMsPerExecution.toFixed(1)} ms CPU each`,
@@ -544,7 +603,11 @@ async function measureTarget(rig: MeasuringRig, target: Target): Promise<TargetR
  * Measures a target when no other n8n runs, and again (up to MAX_ATTEMPTS in all) when one started
  * meanwhile; with --ignore-others, once, whatever else runs.
  */
-async function measureQuietly(rig: MeasuringRig, target: Target): Promise<TargetResult> {
+async function measureQuietly(
+	rig: MeasuringRig,
+	target: Target,
+	round: number,
+): Promise<TargetResult> {
 	const { n8n, settings, signal } = rig;
 	for (let attempt = 1; ; attempt++) {
 		if (!settings.ignoreOthers) await waitUntilQuiet(n8n, signal);
@@ -552,7 +615,7 @@ async function measureQuietly(rig: MeasuringRig, target: Target): Promise<Target
 		let others: number[];
 		let result: TargetResult;
 		try {
-			result = await measureTarget(rig, target);
+			result = await measureTarget(rig, target, round);
 		} finally {
 			others = stopWatching();
 		}
@@ -614,13 +677,19 @@ async function benchVersion(
 		}
 		await sleep(3_000);
 		const idleRssBytes = monitor.sample().rssBytes;
-		const results: TargetResult[] = [];
 		const rig: MeasuringRig = { n8n, monitor, settings, nextDelivery, signal };
-		for (const target of targets) {
-			results.push(await measureQuietly(rig, target));
-			// Let n8n settle (GC, the database) before the next target.
-			await sleep(3_000);
+		// Round after round over all targets rather than each target once: n8n (its database, its
+		// heap) and the machine drift over minutes, and interleaving spreads the drift over every
+		// target alike instead of favouring whichever ran first.
+		const rounds = new Map<TargetKey, TargetResult[]>(targets.map((target) => [target.key, []]));
+		for (let round = 1; round <= settings.rounds; round++) {
+			for (const target of targets) {
+				rounds.get(target.key)!.push(await measureQuietly(rig, target, round));
+				// Let n8n settle (GC, the database) before the next target.
+				await sleep(3_000);
+			}
 		}
+		const results = targets.map((target) => combineRounds(rounds.get(target.key)!));
 		return {
 			version,
 			nodeVersion: nodeVersionOf(n8n.runtime.nodeBin),
@@ -850,7 +919,7 @@ function report(versions: VersionResult[], settings: Settings, others: number[])
 	const lines: string[] = [
 		`Machine: ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM. Load: autocannon 8 as a library in the benchmark's process (Node ${process.version}), on loopback, sharing the cores with n8n.`,
 		'',
-		`Settings: ${settings.connections} connections, ${settings.warmupS} s warm-up then ${settings.durationS} s per target, the targets one after the other in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
+		`Settings: ${settings.connections} connections, ${settings.durationS} s per target in ${settings.rounds} rounds over all targets (${fmt(settings.durationS / settings.rounds)} s each, after a warm-up of ${settings.warmupS} s in the first round and ${Math.min(settings.warmupS, 2)} s in later ones), in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
 			Object.keys(settings.env).length
 				? `and ${Object.entries(settings.env)
 						.map(([name, value]) => `\`${name}=${value}\``)
@@ -858,7 +927,7 @@ function report(versions: VersionResult[], settings: Settings, others: number[])
 				: 'everything else default'
 		}). Every request is \`${FIXTURE}.json\` (${readTruvFixture(FIXTURE).length} bytes) with its own webhook_id and its own \`X-WEBHOOK-SIGN\`. When the time is up no new request is sent and those in flight are awaited.`,
 		'',
-		"Columns: **answered req/s**: 2xx answers per second of the load. **executions/s**: the executions that load started ÷ the time from its start until the last of them finished: the sustained capacity, the number the goals are checked against (a trigger that answers before n8n has created the execution can be answered faster than n8n executes). **errors**: non-2xx answers, socket errors and timeouts (10 s). **n8n CPU**: user + system time of all of n8n's processes (main and task runner) from the start of the load until the last execution finished, per execution. **peak RSS**: the sum over those processes, sampled every 250 ms from the warm-up to the last execution (a later target starts from the heap an earlier one left). **executions / accepted**: finished executions of that workflow ÷ 2xx answers. **drain**: seconds from the end of the load until the last execution finished.",
+		"Columns: **answered req/s**: 2xx answers per second of the load. **executions/s**: the executions that load started ÷ the time from its start until the last of them finished: the sustained capacity, the number the goals are checked against (a trigger that answers before n8n has created the execution can be answered faster than n8n executes). **errors**: non-2xx answers, socket errors and timeouts (10 s). **n8n CPU**: user + system time of all of n8n's processes (main and task runner) from the start of the load until the last execution finished, per execution. **peak RSS**: the sum over those processes, sampled every 250 ms from the warm-up to the last execution (a later target starts from the heap an earlier one left). **executions / accepted**: finished executions of that workflow ÷ 2xx answers. **drain**: seconds from the end of a round's load until the last execution finished (the longest round). Throughput, errors and CPU are totals over the rounds; p50 and p99 are the median round's.",
 	];
 	if (others.length) {
 		lines.push(

@@ -1,9 +1,10 @@
+import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 /**
- * How many recent `webhook_id`s are remembered per trigger, at least. Truv retries a failed delivery within
- * minutes, so the last thousand deliveries cover any retry window at order volumes while keeping the
- * record (saved with the workflow on every webhook call) around 35 kB.
+ * How many recent deliveries are remembered per trigger, at least. Truv retries a failed delivery
+ * within minutes, so the last thousand deliveries cover any retry window at order volumes while
+ * keeping the record (saved with the workflow on every webhook call) around 13 kB.
  */
 export const DELIVERY_RECORD_LIMIT = 1000;
 
@@ -13,15 +14,31 @@ export const DELIVERY_RECORD_LIMIT = 1000;
  */
 const TRIM_SLACK = 100;
 
-const STATIC_DATA_KEY = 'recentWebhookIds';
-const SEPARATOR = '\n';
+const STATIC_DATA_KEY = 'recentDeliveryKeys';
+const SEPARATOR = ' ';
 const EMPTY_RECORD = SEPARATOR;
+/** Where release 0.1.0 kept the raw ids, "\n"-separated: still read, replaced on the next write. */
+const LEGACY_STATIC_DATA_KEY = 'recentWebhookIds';
+const LEGACY_SEPARATOR = '\n';
 
-// The stored record is one string, "\n"-separated with a separator at both ends, rather than an
-// array: n8n wraps every array in workflow static data in a Proxy, which makes each element read
-// slow, while a string is matched natively (`includes`) and appended to without copying.
+/**
+ * What the record keeps of a `webhook_id`: 72 bits of its SHA-256 in base64url (12 characters).
+ * n8n 2.8 saves the whole record with every webhook call, so its size is n8n's cost per delivery:
+ * a key is 13 bytes stored against 35 for a Truv id (32 hex characters and an escaped "\n").
+ * Hashing keeps ids opaque (any length, any characters) and the chance that a new delivery's key
+ * matches one of the 1,000 remembered is 1,000 ÷ 2⁷² (about 2 × 10⁻¹⁹), where a match would skip
+ * a genuine event as a duplicate.
+ */
+export function deliveryKey(webhookId: string): string {
+	return createHash('sha256').update(webhookId).digest('base64url').slice(0, 12);
+}
+
+// The stored record is one string of delivery keys, space-separated with a separator at both
+// ends, rather than an array: n8n wraps every array in workflow static data in a Proxy, which
+// makes each element read slow, while a string is matched natively and appended to without
+// copying.
 interface ProcessRecord {
-	/** The ids of the record as this process last stored it, oldest first, and as a set. */
+	/** The keys of the record as this process last stored it, oldest first, and as a set. */
 	order: string[];
 	seen: Set<string>;
 	/** That stored record, to recognise it unchanged on the next call. */
@@ -29,7 +46,7 @@ interface ProcessRecord {
 	/** Claimed deliveries whose answer is not sent yet: whether n8n stored the execution. */
 	inFlight: Map<string, Promise<boolean>>;
 	/**
-	 * Ids whose execution n8n failed to store: a stored record may still hold them (n8n 2.8 saves
+	 * Keys of deliveries whose execution n8n failed to store: a stored record may still hold them (n8n 2.8 saves
 	 * static data before it stores the execution), but Truv's retry of them must run.
 	 */
 	released: Set<string>;
@@ -40,15 +57,13 @@ interface ProcessRecord {
 	 */
 	awaitingExecution: Map<string, number>;
 	/**
-	 * Claimed ids whose only write so far is the static data of the webhook call that n8n answers
-	 * after storing the execution: a save n8n 2.8 makes and n8n 2.41 drops.
+	 * Seen once an execution of a delivery claimed here ran the trigger's step in this process:
+	 * from then on the executions' steps keep the stored record and the webhook calls leave it
+	 * alone (see claimDelivery).
 	 */
-	unconfirmed: Set<string>;
-	/**
-	 * Seen once a stored record named an id of `unconfirmed`: this n8n saves those webhook calls'
-	 * static data, so an execution's step need not write its delivery a second time.
-	 */
-	webhookCallsSaved: boolean;
+	executionsRunHere: boolean;
+	/** When an execution's step last wrote the record (Date.now()). */
+	lastExecutionWriteAt: number;
 }
 
 // Why a second, in-process record: n8n loads the workflow's static data from the database for
@@ -83,38 +98,56 @@ function processRecordFor(recordKey: string): ProcessRecord {
 			inFlight: new Map(),
 			released: new Set(),
 			awaitingExecution: new Map(),
-			unconfirmed: new Set(),
-			webhookCallsSaved: false,
+			executionsRunHere: false,
+			lastExecutionWriteAt: 0,
 		};
 		processRecords.set(recordKey, record);
 	}
 	return record;
 }
 
-/** Ids are opaque: one containing the separator (or looking encoded) is stored JSON-encoded. */
-function encode(id: string): string {
-	return id.includes(SEPARATOR) || id.startsWith('"') ? JSON.stringify(id) : id;
-}
-
 function storedRecord(staticData: IDataObject): string {
 	const stored = staticData[STATIC_DATA_KEY];
-	return typeof stored === 'string' ? stored : EMPTY_RECORD;
-}
-
-function decode(entry: string): string {
-	return entry.startsWith('"') ? (JSON.parse(entry) as string) : entry;
-}
-
-function idsOf(record: string): string[] {
-	// Anything but a record in this format (hand-edited, say) is treated as empty.
-	if (record.length < 2 || !record.startsWith(SEPARATOR) || !record.endsWith(SEPARATOR)) return [];
-	return record.slice(1, -1).split(SEPARATOR).map(decode);
-}
-
-function serialise(ids: string[]): string {
-	return ids.length > 0
-		? `${SEPARATOR}${ids.map(encode).join(SEPARATOR)}${SEPARATOR}`
+	if (typeof stored === 'string') return stored;
+	const legacy = staticData[LEGACY_STATIC_DATA_KEY];
+	return typeof legacy === 'string'
+		? serialise(legacyIdsOf(legacy).map(deliveryKey))
 		: EMPTY_RECORD;
+}
+
+function hasStoredRecord(staticData: IDataObject): boolean {
+	return (
+		typeof staticData[STATIC_DATA_KEY] === 'string' ||
+		typeof staticData[LEGACY_STATIC_DATA_KEY] === 'string'
+	);
+}
+
+function writeRecord(staticData: IDataObject, record: string): void {
+	// Assigning is what marks n8n's static data as changed, so that n8n saves it.
+	staticData[STATIC_DATA_KEY] = record;
+	if (LEGACY_STATIC_DATA_KEY in staticData) delete staticData[LEGACY_STATIC_DATA_KEY];
+}
+
+function legacyIdsOf(record: string): string[] {
+	if (!isRecord(record, LEGACY_SEPARATOR)) return [];
+	return record
+		.slice(1, -1)
+		.split(LEGACY_SEPARATOR)
+		.map((entry) => (entry.startsWith('"') ? (JSON.parse(entry) as string) : entry));
+}
+
+function isRecord(record: string, separator: string): boolean {
+	return record.length >= 2 && record.startsWith(separator) && record.endsWith(separator);
+}
+
+function keysOf(record: string): string[] {
+	// Anything but a record in this format (hand-edited, say) is treated as empty.
+	if (!isRecord(record, SEPARATOR)) return [];
+	return record.slice(1, -1).split(SEPARATOR);
+}
+
+function serialise(keys: string[]): string {
+	return keys.length > 0 ? `${SEPARATOR}${keys.join(SEPARATOR)}${SEPARATOR}` : EMPTY_RECORD;
 }
 
 /**
@@ -139,65 +172,62 @@ export function claimDelivery(
 	webhookId: string,
 	answeredByNode = false,
 ): DeliveryClaim {
+	const key = deliveryKey(webhookId);
 	const record = processRecordFor(recordKey);
 	const stored = storedRecord(staticData);
 	if (stored !== record.written) {
 		// Written by an earlier run of n8n or by a concurrent call: keep its ids and add back ours.
-		const ids = idsOf(stored).filter((id) => !record.released.has(id));
-		const present = new Set(ids);
-		for (const own of record.order) if (!present.has(own)) ids.push(own);
-		record.order = ids.slice(-DELIVERY_RECORD_LIMIT);
+		const keys = keysOf(stored).filter((stored) => !record.released.has(stored));
+		const present = new Set(keys);
+		for (const own of record.order) if (!present.has(own)) keys.push(own);
+		record.order = keys.slice(-DELIVERY_RECORD_LIMIT);
 		record.seen = new Set(record.order);
 	}
-	const inFlight = record.inFlight.get(webhookId);
+	const inFlight = record.inFlight.get(key);
 	if (inFlight) return { status: 'inFlight', outcome: inFlight };
-	if (record.seen.has(webhookId)) {
+	if (record.seen.has(key)) {
 		if (stored !== record.written) {
 			// The stored record lacks ids this process claimed: n8n 2.41 does not save the static
 			// data of a call that n8n answers after storing the execution, but it saves that of a
 			// call the node answers, as it does this duplicate.
 			record.written = serialise(record.order);
-			staticData[STATIC_DATA_KEY] = record.written;
-			// Every n8n version saves the static data of a call the node answers.
-			record.unconfirmed.clear();
+			writeRecord(staticData, record.written);
 		}
 		return { status: 'duplicate' };
 	}
 
-	record.released.delete(webhookId);
-	record.awaitingExecution.set(webhookId, Date.now());
+	record.released.delete(key);
+	record.awaitingExecution.set(key, Date.now());
 	// In queue mode executions run on workers and this process never sees them: bounded.
 	if (record.awaitingExecution.size > DELIVERY_RECORD_LIMIT) {
 		record.awaitingExecution.delete(record.awaitingExecution.keys().next().value as string);
 	}
-	record.seen.add(webhookId);
-	record.order.push(webhookId);
-	let next =
-		stored === record.written
-			? `${stored}${encode(webhookId)}${SEPARATOR}`
-			: serialise(record.order);
+	record.seen.add(key);
+	record.order.push(key);
+	let trimmed = false;
 	if (record.order.length > DELIVERY_RECORD_LIMIT + TRIM_SLACK) {
 		for (const forgotten of record.order.splice(0, record.order.length - DELIVERY_RECORD_LIMIT)) {
 			record.seen.delete(forgotten);
 		}
-		next = serialise(record.order);
+		trimmed = true;
 	}
-	record.written = next;
-	// Assigning is what marks n8n's static data as changed, so that n8n saves it.
-	staticData[STATIC_DATA_KEY] = next;
-	if (answeredByNode) {
-		// Saved on every n8n version, with everything this process had claimed.
-		record.unconfirmed.clear();
-	} else {
-		record.unconfirmed.add(webhookId);
-		if (record.unconfirmed.size > DELIVERY_RECORD_LIMIT) {
-			record.unconfirmed.delete(record.unconfirmed.values().next().value as string);
-		}
+	// Where this process runs the executions (one n8n process), their steps save the record,
+	// a few times per burst, and a save here would cost n8n 2.8 one more workflow write per
+	// delivery (it saves every webhook call's changed static data; n8n 2.41 drops the save of a
+	// call that n8n answers after storing the execution). A queue-mode webhook process never runs
+	// an execution: there the webhook call's save is what other processes and restarts read.
+	if (!record.executionsRunHere) {
+		const next =
+			stored === record.written && !trimmed
+				? `${stored}${key}${SEPARATOR}`
+				: serialise(record.order);
+		record.written = next;
+		writeRecord(staticData, next);
 	}
 
 	let resolveOutcome: (stored: boolean) => void = () => undefined;
 	record.inFlight.set(
-		webhookId,
+		key,
 		new Promise<boolean>((resolve) => {
 			resolveOutcome = resolve;
 		}),
@@ -208,19 +238,18 @@ export function claimDelivery(
 		settle(executionStored: boolean) {
 			if (settled) return;
 			settled = true;
-			record.inFlight.delete(webhookId);
-			if (!executionStored) forget(record, webhookId);
+			record.inFlight.delete(key);
+			if (!executionStored) forget(record, key);
 			resolveOutcome(executionStored);
 		},
 	};
 }
 
-function forget(record: ProcessRecord, webhookId: string): void {
-	record.awaitingExecution.delete(webhookId);
-	record.unconfirmed.delete(webhookId);
-	record.seen.delete(webhookId);
-	record.order = record.order.filter((id) => id !== webhookId);
-	record.released.add(webhookId);
+function forget(record: ProcessRecord, key: string): void {
+	record.awaitingExecution.delete(key);
+	record.seen.delete(key);
+	record.order = record.order.filter((claimed) => claimed !== key);
+	record.released.add(key);
 	// Bounded like the record: a released id older than the record's reach is no longer needed.
 	if (record.released.size > DELIVERY_RECORD_LIMIT) {
 		record.released.delete(record.released.values().next().value as string);
@@ -237,20 +266,22 @@ function forget(record: ProcessRecord, webhookId: string): void {
 const EXECUTION_EXPECTED_WITHIN_MS = 60_000;
 
 /**
+ * While executions keep coming, each leaves the write to a later one; one of them writes anyway
+ * once this long has passed since the last write, so that a crash of n8n under steady load forgets
+ * at most about a second of deliveries.
+ */
+const EXECUTION_WRITE_INTERVAL_MS = 1_000;
+
+/**
  * Adds the deliveries of one execution (and whatever else this process claimed) to the stored
- * record, inside the execution: n8n stores the execution's static data when it ends, which n8n
- * 2.41 does not do for the webhook call itself when n8n answers after storing the execution. By
- * then the execution is stored, so the record never names a delivery n8n failed to store. Returns
- * whether the stored record changed; unchanged, n8n has nothing more to write. That is the case
- * when the record already names them (n8n 2.8 saved it with the webhook call), and when another
- * delivery claimed in this process is still on its way to its execution: that execution writes the
- * whole record, these ids included. A burst then costs n8n a handful of writes, not one per
- * delivery, each rewriting the whole record behind SQLite's single write lock.
- *
- * Where n8n saves the static data of the webhook calls it answers after storing the execution
- * (n8n 2.8), the webhook call has already recorded the delivery, and a second write would cost
- * n8n a second save per delivery: once a stored record names an id that only such a save can
- * have stored, this process leaves the record to the webhook calls.
+ * record, inside the execution: n8n stores the execution's static data when it ends, on every
+ * version, which n8n 2.41 does not do for the webhook call itself when n8n answers after storing
+ * the execution. By then the execution is stored, so the record never names a delivery n8n failed
+ * to store. Returns whether the stored record changed; unchanged, n8n has nothing more to write.
+ * That is the case when the record already names them, and when another delivery claimed in this
+ * process is still on its way to its execution (for at most EXECUTION_WRITE_INTERVAL_MS): that
+ * execution writes the whole record, these ids included. A burst then costs n8n a few writes a
+ * second, not one per delivery, each rewriting the whole record behind SQLite's single write lock.
  *
  * An execution that was given no record and runs in a process that claimed nothing for this
  * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
@@ -266,43 +297,57 @@ export function recordExecutedDeliveries(
 	webhookIds: string[],
 ): boolean {
 	const record = processRecords.get(recordKey);
-	for (const id of webhookIds) record?.awaitingExecution.delete(id);
-	if (typeof staticData[STATIC_DATA_KEY] !== 'string' && record === undefined) return false;
-	const ids = idsOf(storedRecord(staticData));
-	const present = new Set(ids);
-	if (record && !record.webhookCallsSaved && record.unconfirmed.size > 0) {
-		// Only the webhook call's own save can have stored such an id (every other write clears
-		// the set): this n8n saves them, as n8n 2.8 does, and will save this delivery's too.
-		record.webhookCallsSaved = ids.some((id) => record.unconfirmed.has(id));
-	}
-	if (record?.webhookCallsSaved) return false;
-	if (webhookIds.every((id) => present.has(id))) return false;
-	if (record && laterExecutionPending(record)) return false;
-	// Concurrent executions each save the whole record: each adds back what the others added.
-	for (const id of [...(record?.order ?? []), ...webhookIds]) {
-		if (!present.has(id)) {
-			present.add(id);
-			ids.push(id);
+	const executed = webhookIds.map(deliveryKey);
+	if (record) {
+		for (const key of executed) {
+			if (record.awaitingExecution.delete(key)) record.executionsRunHere = true;
 		}
 	}
-	staticData[STATIC_DATA_KEY] = serialise(ids.slice(-DELIVERY_RECORD_LIMIT));
-	// Saved when the execution ends, on every n8n version, with everything claimed so far.
-	record?.unconfirmed.clear();
+	if (!hasStoredRecord(staticData) && record === undefined) return false;
+	const keys = keysOf(storedRecord(staticData)).filter((key) => !record?.released.has(key));
+	const present = new Set(keys);
+	const recent = record?.order.slice(-DELIVERY_RECORD_LIMIT) ?? [];
+	const missing = [...recent, ...executed].filter((key) => !present.has(key));
+	if (missing.length === 0) return false;
+	const now = Date.now();
+	if (
+		record &&
+		now - record.lastExecutionWriteAt < EXECUTION_WRITE_INTERVAL_MS &&
+		laterExecutionPending(record)
+	) {
+		return false;
+	}
+	// Concurrent executions each save the whole record: each adds back what the others added.
+	for (const key of missing) {
+		if (!present.has(key)) {
+			present.add(key);
+			keys.push(key);
+		}
+	}
+	const written = serialise(keys.slice(-DELIVERY_RECORD_LIMIT));
+	writeRecord(staticData, written);
+	if (record) {
+		record.lastExecutionWriteAt = now;
+		// What the next webhook call will most likely load: recognised there without re-reading.
+		record.order = keys.slice(-DELIVERY_RECORD_LIMIT);
+		record.seen = new Set(record.order);
+		record.written = written;
+	}
 	return true;
 }
 
 function laterExecutionPending(record: ProcessRecord): boolean {
 	const expectedSince = Date.now() - EXECUTION_EXPECTED_WITHIN_MS;
-	for (const [id, claimedAt] of record.awaitingExecution) {
-		if (claimedAt >= expectedSince && !record.inFlight.has(id)) return true;
-		if (claimedAt < expectedSince) record.awaitingExecution.delete(id);
+	for (const [key, claimedAt] of record.awaitingExecution) {
+		if (claimedAt >= expectedSince && !record.inFlight.has(key)) return true;
+		if (claimedAt < expectedSince) record.awaitingExecution.delete(key);
 	}
 	return false;
 }
 
-/** The ids a stored record holds, oldest first. */
-export function storedWebhookIds(staticData: IDataObject): string[] {
-	return idsOf(storedRecord(staticData));
+/** The delivery keys a stored record holds, oldest first (see deliveryKey). */
+export function storedDeliveryKeys(staticData: IDataObject): string[] {
+	return keysOf(storedRecord(staticData));
 }
 
 /** Forgets the in-process records; the stored ones are untouched. For restarts in tests. */

@@ -16,6 +16,7 @@ import { startPostgres, type PostgresServer } from '../../dev/n8n/postgresServer
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
+import { deliveryKey } from '../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
 import {
 	outputPath,
@@ -310,7 +311,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 				const [staticData] = await rows(
 					`SELECT "staticData"::text FROM workflow_entity WHERE id = ${sqlText(routingWorkflowId)}`,
 				);
-				if (!staticData?.includes(String(duplicated.webhook_id))) {
+				if (!staticData?.includes(deliveryKey(String(duplicated.webhook_id)))) {
 					throw new Error(`static data ${staticData}`);
 				}
 				return true;

@@ -18,6 +18,7 @@ import {
 	type TruvStandIn,
 } from '../../dev/truv-stand-in/truvStandIn';
 import { noOpWorkflow, standInCredentialData } from '../../dev/workflows/truvWorkflows';
+import { deliveryKey } from '../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { fixtureJson } from '../helpers/fixtures';
 import {
 	e2eVersions,
@@ -86,7 +87,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			cluster.database,
 			`SELECT "staticData"::text FROM workflow_entity WHERE id = '${workflowId}'`,
 		);
-		return ids.filter((id) => stored.includes(`${id}\\n`)).length;
+		return ids.filter((id) => stored.includes(` ${deliveryKey(id)} `)).length;
 	};
 
 	const signed = (body: Buffer) => ({

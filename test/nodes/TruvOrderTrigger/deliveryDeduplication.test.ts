@@ -3,9 +3,13 @@ import type { IDataObject } from 'n8n-workflow';
 import {
 	claimDelivery,
 	DELIVERY_RECORD_LIMIT,
+	deliveryKey,
 	forgetProcessRecords,
-	storedWebhookIds,
+	storedDeliveryKeys,
 } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+
+/** What the stored record holds for these ids, in this order. */
+const keysOf = (...webhookIds: string[]): string[] => webhookIds.map(deliveryKey);
 
 beforeEach(() => forgetProcessRecords());
 
@@ -23,7 +27,7 @@ describe('claimDelivery', () => {
 		expect(claimStored(staticData, 'wf:node', 'a')).toBe(true);
 		expect(claimStored(staticData, 'wf:node', 'a')).toBe(false);
 		expect(claimStored(staticData, 'wf:node', 'b')).toBe(true);
-		expect(storedWebhookIds(staticData)).toEqual(['a', 'b']);
+		expect(storedDeliveryKeys(staticData)).toEqual(keysOf('a', 'b'));
 	});
 
 	test('keeps the stored record bounded, forgetting the oldest first', () => {
@@ -32,15 +36,24 @@ describe('claimDelivery', () => {
 		for (let index = 0; index < total; index++) {
 			expect(claimStored(staticData, 'wf:node', `id-${index}`)).toBe(true);
 		}
-		const stored = storedWebhookIds(staticData);
+		const stored = storedDeliveryKeys(staticData);
 		expect(stored.length).toBeGreaterThanOrEqual(DELIVERY_RECORD_LIMIT);
 		expect(stored.length).toBeLessThanOrEqual(DELIVERY_RECORD_LIMIT * 1.1);
 		expect(stored).toEqual(
-			Array.from({ length: stored.length }, (_, index) => `id-${total - stored.length + index}`),
+			Array.from({ length: stored.length }, (_, index) =>
+				deliveryKey(`id-${total - stored.length + index}`),
+			),
 		);
-		expect(stored[stored.length - 1]).toBe(`id-${total - 1}`);
+		expect(stored[stored.length - 1]).toBe(deliveryKey(`id-${total - 1}`));
+		// A thousand Truv ids (32 hex characters each) are stored in about 13 kB.
+		const truvIds = Array.from({ length: DELIVERY_RECORD_LIMIT }, (_, index) =>
+			index.toString(16).padStart(32, 'a'),
+		);
+		const sized: IDataObject = {};
+		for (const id of truvIds) claimStored(sized, 'wf:sized', id);
+		expect(JSON.stringify(sized).length).toBeLessThan(13_100);
 		// The newest are still recognised after a restart; the oldest are forgotten.
-		const saved = { recentWebhookIds: staticData.recentWebhookIds };
+		const saved = { ...staticData };
 		forgetProcessRecords();
 		expect(claimStored({ ...saved }, 'wf:node', `id-${total - 1}`)).toBe(false);
 		forgetProcessRecords();
@@ -48,10 +61,13 @@ describe('claimDelivery', () => {
 	});
 
 	test('recognises ids stored before a restart and keeps them when adding new ones', () => {
-		const staticData: IDataObject = { recentWebhookIds: '\nold-1\nold-2\n' };
+		const staticData: IDataObject = {};
+		claimStored(staticData, 'wf:node', 'old-1');
+		claimStored(staticData, 'wf:node', 'old-2');
+		forgetProcessRecords();
 		expect(claimStored(staticData, 'wf:node', 'old-2')).toBe(false);
 		expect(claimStored(staticData, 'wf:node', 'new-1')).toBe(true);
-		expect(storedWebhookIds(staticData)).toEqual(['old-1', 'old-2', 'new-1']);
+		expect(storedDeliveryKeys(staticData)).toEqual(keysOf('old-1', 'old-2', 'new-1'));
 		// Ids merged from the stored record stay known on the fast path too.
 		expect(claimStored(staticData, 'wf:node', 'old-1')).toBe(false);
 	});
@@ -61,7 +77,7 @@ describe('claimDelivery', () => {
 		// A second request loaded the record before the first one was saved.
 		const staleCopy: IDataObject = {};
 		expect(claimStored(staleCopy, 'wf:node', 'second')).toBe(true);
-		expect(storedWebhookIds(staleCopy)).toEqual(['first', 'second']);
+		expect(storedDeliveryKeys(staleCopy)).toEqual(keysOf('first', 'second'));
 	});
 
 	test('a duplicate writes back the ids a stored record lacks (n8n did not save an earlier call)', () => {
@@ -69,11 +85,11 @@ describe('claimDelivery', () => {
 		// The next call loads the record as it was before: the accepted call's change was not saved.
 		const unsaved: IDataObject = {};
 		expect(claimStored(unsaved, 'wf:node', 'accepted')).toBe(false);
-		expect(storedWebhookIds(unsaved)).toEqual(['accepted']);
+		expect(storedDeliveryKeys(unsaved)).toEqual(keysOf('accepted'));
 		// Once the stored record is current, a duplicate changes nothing (n8n has nothing to save).
-		const current: IDataObject = { recentWebhookIds: unsaved.recentWebhookIds };
+		const current: IDataObject = { ...unsaved };
 		expect(claimStored(current, 'wf:node', 'accepted')).toBe(false);
-		expect(current).toEqual({ recentWebhookIds: unsaved.recentWebhookIds });
+		expect(current).toEqual(unsaved);
 	});
 
 	test('keeps records of different triggers apart', () => {
@@ -82,19 +98,42 @@ describe('claimDelivery', () => {
 	});
 
 	test('ignores a stored record it did not write', () => {
-		const staticData: IDataObject = { recentWebhookIds: ['from', 'elsewhere'] };
+		const staticData: IDataObject = {
+			recentDeliveryKeys: ['from', 'elsewhere'],
+			recentWebhookIds: 'not a record',
+		};
 		expect(claimStored(staticData, 'wf:node', 'a')).toBe(true);
-		expect(storedWebhookIds(staticData)).toEqual(['a']);
+		expect(storedDeliveryKeys(staticData)).toEqual(keysOf('a'));
 	});
 
 	test('treats ids as opaque strings, separators and quotes included', () => {
 		const staticData: IDataObject = {};
 		const odd = ['a\nb', '"a\nb"', '"quoted"', 'a', 'b', ''];
 		for (const id of odd) expect(claimStored(staticData, 'wf:node', id)).toBe(true);
-		expect(storedWebhookIds(staticData)).toEqual(odd);
+		expect(storedDeliveryKeys(staticData)).toEqual(keysOf(...odd));
 		forgetProcessRecords();
 		for (const id of odd) expect(claimStored(staticData, 'wf:node', id)).toBe(false);
 		expect(claimStored(staticData, 'wf:node', 'b\na')).toBe(true);
+	});
+
+	test('reads the raw-id record of release 0.1.0 and replaces it with keys on the next write', () => {
+		// As 0.1.0 stored 'old-1', 'a\nb' (JSON-encoded: it holds the separator) and 'old-2'.
+		const staticData: IDataObject = { recentWebhookIds: '\nold-1\n"a\\nb"\nold-2\n' };
+		expect(storedDeliveryKeys(staticData)).toEqual(keysOf('old-1', 'a\nb', 'old-2'));
+		expect(claimStored(staticData, 'wf:node', 'old-2')).toBe(false);
+		expect(claimStored(staticData, 'wf:node', 'a\nb')).toBe(false);
+		expect(claimStored(staticData, 'wf:node', 'new-1')).toBe(true);
+		expect(staticData).toEqual({
+			recentDeliveryKeys: ` ${keysOf('old-1', 'a\nb', 'old-2', 'new-1').join(' ')} `,
+		});
+		forgetProcessRecords();
+		expect(claimStored(staticData, 'wf:node', 'old-1')).toBe(false);
+	});
+
+	test('keys are 12 base64url characters, the same for the same id', () => {
+		expect(deliveryKey('e5f6a7b8c9d0e1f2a3b4c5d6a7b8c9d0')).toMatch(/^[A-Za-z0-9_-]{12}$/);
+		expect(deliveryKey('a')).toBe(deliveryKey('a'));
+		expect(deliveryKey('a')).not.toBe(deliveryKey('b'));
 	});
 });
 
@@ -132,7 +171,7 @@ describe('a claim until n8n has answered Truv', () => {
 		if (first.status !== 'claimed') throw new Error(first.status);
 		first.settle(false);
 		expect(claimStored(savedBeforeTheFailure, 'wf:node', 'b')).toBe(true);
-		expect(storedWebhookIds(savedBeforeTheFailure)).toEqual(['b']);
+		expect(storedDeliveryKeys(savedBeforeTheFailure)).toEqual(keysOf('b'));
 		expect(claimStored(savedBeforeTheFailure, 'wf:node', 'a')).toBe(true);
 	});
 

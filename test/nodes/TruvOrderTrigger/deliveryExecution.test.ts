@@ -2,8 +2,9 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { deliver, triggerExecution, SANDBOX_SECRET } from '../../../dev/n8n-core/n8nContexts';
 import {
+	deliveryKey,
 	forgetProcessRecords,
-	storedWebhookIds,
+	storedDeliveryKeys,
 } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
@@ -38,6 +39,10 @@ async function deliverAndExecute(body: Buffer, storedBefore: IDataObject = {}) {
 	return { delivery, execution, outputs: await execution.run() };
 }
 
+function keysOfBody(body: Buffer): string[] {
+	return [deliveryKey(JSON.parse(body.toString()).webhook_id as string)];
+}
+
 function nodeStaticData(staticData: IDataObject): IDataObject {
 	return (staticData[NODE_STATIC_DATA] as IDataObject | undefined) ?? {};
 }
@@ -54,7 +59,9 @@ describe("the trigger's step in the execution a delivery started", () => {
 		const body = orderBody('order-created');
 		const { execution } = await deliverAndExecute(body);
 		const saved = nodeStaticData(execution.workflow.staticData);
-		expect(storedWebhookIds(saved)).toEqual([JSON.parse(body.toString()).webhook_id]);
+		expect(storedDeliveryKeys(saved)).toEqual(
+			[JSON.parse(body.toString()).webhook_id].map(deliveryKey),
+		);
 		expect(execution.workflow.staticData.__dataChanged).toBe(true);
 	});
 
@@ -91,39 +98,72 @@ describe("the trigger's step in the execution a delivery started", () => {
 		await executionA.run();
 		await executionB.run();
 		// B saves last and wins in the database: it still names A's delivery.
-		expect(storedWebhookIds(nodeStaticData(executionB.workflow.staticData))).toEqual(
-			[first, second].map((body) => JSON.parse(body.toString()).webhook_id),
+		expect(storedDeliveryKeys(nodeStaticData(executionB.workflow.staticData))).toEqual(
+			[first, second].map((body) => JSON.parse(body.toString()).webhook_id).map(deliveryKey),
 		);
 	});
 
-	test('in a burst, leaves the write to the last execution, which saves every delivery', async () => {
-		const bodies = [
-			orderBody('order-created'),
-			orderBody('order-created'),
-			orderBody('order-created'),
-		];
-		const deliveries = [];
-		for (const body of bodies) {
-			deliveries.push(
-				await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) }),
+	describe('in a burst', () => {
+		const burst = async (count: number) => {
+			const bodies = Array.from({ length: count }, () => orderBody('order-created'));
+			const deliveries = [];
+			for (const body of bodies) {
+				deliveries.push(
+					await deliver({ rawBody: body, headers: signedHeaders(body, SANDBOX_SECRET) }),
+				);
+			}
+			return { bodies, deliveries };
+		};
+		const keysOfBodies = (bodies: Buffer[]) =>
+			bodies.map((body) => deliveryKey(JSON.parse(body.toString()).webhook_id as string));
+
+		test('leaves the write to the last execution, which saves every delivery', async () => {
+			const { bodies, deliveries } = await burst(4);
+			const changed = [];
+			let last;
+			for (const delivery of deliveries) {
+				last = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
+				await last.run();
+				changed.push(last.workflow.staticData.__dataChanged);
+			}
+			// The first execution after a quiet second writes at once.
+			expect(changed).toEqual([true, false, false, true]);
+			expect(storedDeliveryKeys(nodeStaticData(last!.workflow.staticData))).toEqual(
+				keysOfBodies(bodies),
 			);
-		}
-		const changed = [];
-		let last;
-		for (const delivery of deliveries) {
-			last = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
-			await last.run();
-			changed.push(last.workflow.staticData.__dataChanged);
-		}
-		expect(changed).toEqual([false, false, true]);
-		expect(storedWebhookIds(nodeStaticData(last!.workflow.staticData))).toEqual(
-			bodies.map((body) => JSON.parse(body.toString()).webhook_id),
-		);
+		});
+
+		test('writes at least once a second while executions keep coming', async () => {
+			const now = jest.spyOn(Date, 'now');
+			try {
+				let clock = 1_000_000;
+				now.mockImplementation(() => clock);
+				const { bodies, deliveries } = await burst(4);
+				const executions = [];
+				for (const delivery of deliveries.slice(0, 3)) {
+					const execution = triggerExecution({ outputs: delivery.workflowData!, staticData: {} });
+					await execution.run();
+					executions.push(execution);
+					clock += 600;
+				}
+				// Written at 0 ms, left to a later execution at 600 ms, written again at 1,200 ms with
+				// everything claimed so far, though the fourth delivery is still on its way.
+				expect(executions.map((execution) => execution.workflow.staticData.__dataChanged)).toEqual([
+					true,
+					false,
+					true,
+				]);
+				expect(storedDeliveryKeys(nodeStaticData(executions[2].workflow.staticData))).toEqual(
+					keysOfBodies(bodies),
+				);
+			} finally {
+				now.mockRestore();
+			}
+		});
 	});
 
-	describe('where n8n saves the webhook call too (n8n 2.8)', () => {
+	describe('once this process has run an execution of a delivery it claimed (one n8n process)', () => {
 		const copy = (staticData: IDataObject) => JSON.parse(JSON.stringify(staticData)) as IDataObject;
-		const webhookIdOf = (body: Buffer) => JSON.parse(body.toString()).webhook_id as string;
 		const delivered = async (body: Buffer, staticData: IDataObject = {}, parameters = {}) =>
 			await deliver({
 				rawBody: body,
@@ -131,64 +171,56 @@ describe("the trigger's step in the execution a delivery started", () => {
 				staticData,
 				parameters,
 			});
-		/** A's execution, which leaves the write to B's (B is on its way). */
-		const runFirst = async (a: Awaited<ReturnType<typeof delivered>>) => {
-			const execution = triggerExecution({ outputs: a.workflowData!, staticData: {} });
-			await execution.run();
-			expect(execution.workflow.staticData.__dataChanged).toBe(false);
-		};
 
-		test('once a stored record names a delivery only that save can have stored, the step writes nothing', async () => {
+		test("later webhook calls leave the static data alone: n8n 2.8 has no webhook call's save to make", async () => {
 			const first = orderBody('order-created');
-			const second = orderBody('order-created');
 			const a = await delivered(first);
-			const b = await delivered(second, copy(a.staticData));
-			await runFirst(a);
-			// B's execution loads the record n8n saved with A's call, before B's call is saved.
+			// Until then the webhook call records the delivery: its executions may run elsewhere.
+			expect(storedDeliveryKeys(nodeStaticData(a.staticData))).toEqual(keysOfBody(first));
 			const execution = triggerExecution({
-				outputs: b.workflowData!,
+				outputs: a.workflowData!,
 				staticData: copy(a.staticData),
 			});
 			await execution.run();
-			expect(execution.workflow.staticData.__dataChanged).toBe(false);
-			// B's own call saved it: a copy after a restart is a duplicate.
+			const stored = copy(execution.workflow.staticData);
+			for (const acknowledge of ['afterStored', 'beforeExecution']) {
+				const next = orderBody('order-created');
+				const b = await delivered(next, copy(stored), { options: { acknowledge } });
+				expect(b.body.outcome).toBe('accepted');
+				expect(b.staticData).toEqual(stored);
+			}
+		});
+
+		test("the execution's step then records the delivery, and a copy after a restart is a duplicate", async () => {
+			const first = orderBody('order-created');
+			const second = orderBody('order-status-updated-completed');
+			const a = await delivered(first);
+			await triggerExecution({ outputs: a.workflowData!, staticData: copy(a.staticData) }).run();
+			const b = await delivered(second, copy(a.staticData));
+			const execution = triggerExecution({
+				outputs: b.workflowData!,
+				staticData: copy(b.staticData),
+			});
+			await execution.run();
+			expect(execution.workflow.staticData.__dataChanged).toBe(true);
+			const saved = execution.workflow.staticData;
+			expect(storedDeliveryKeys(nodeStaticData(saved))).toEqual([
+				...keysOfBody(first),
+				...keysOfBody(second),
+			]);
 			forgetProcessRecords();
-			const again = await delivered(second, copy(b.staticData));
+			const again = await delivered(second, copy(saved));
 			expect(again.body.outcome).toBe('duplicate');
 		});
 
-		test('an id stored by a duplicate the node answered (saved by every n8n) is no such evidence', async () => {
+		test('a copy that arrives before the execution wrote the record is still a duplicate', async () => {
 			const first = orderBody('order-created');
 			const second = orderBody('order-created');
 			const a = await delivered(first);
-			// n8n 2.41 dropped A's call; A's copy is answered by the node, which n8n saves.
-			const duplicate = await delivered(first, {});
-			expect(duplicate.body.outcome).toBe('duplicate');
-			const b = await delivered(second, copy(duplicate.staticData));
-			await runFirst(a);
-			const execution = triggerExecution({
-				outputs: b.workflowData!,
-				staticData: copy(duplicate.staticData),
-			});
-			await execution.run();
-			expect(execution.workflow.staticData.__dataChanged).toBe(true);
-			expect(storedWebhookIds(nodeStaticData(execution.workflow.staticData))).toEqual(
-				[first, second].map(webhookIdOf),
-			);
-		});
-
-		test('nor is an id of a delivery the node acknowledged before the execution', async () => {
-			const first = orderBody('order-created');
-			const second = orderBody('order-created');
-			const a = await delivered(first, {}, { options: { acknowledge: 'beforeExecution' } });
-			const b = await delivered(second, copy(a.staticData));
-			await runFirst(a);
-			const execution = triggerExecution({
-				outputs: b.workflowData!,
-				staticData: copy(a.staticData),
-			});
-			await execution.run();
-			expect(execution.workflow.staticData.__dataChanged).toBe(true);
+			await triggerExecution({ outputs: a.workflowData!, staticData: copy(a.staticData) }).run();
+			await delivered(second, copy(a.staticData));
+			const copyOfSecond = await delivered(second, copy(a.staticData));
+			expect(copyOfSecond.body.outcome).toBe('duplicate');
 		});
 	});
 
@@ -203,9 +235,9 @@ describe("the trigger's step in the execution a delivery started", () => {
 		});
 		const execution = triggerExecution({ outputs: a.workflowData!, staticData: {} });
 		await execution.run();
-		expect(storedWebhookIds(nodeStaticData(execution.workflow.staticData))).toEqual([
-			JSON.parse(stored.toString()).webhook_id,
-		]);
+		expect(storedDeliveryKeys(nodeStaticData(execution.workflow.staticData))).toEqual(
+			[JSON.parse(stored.toString()).webhook_id].map(deliveryKey),
+		);
 	});
 
 	test('on a queue-mode worker of n8n 2.41 (no record given, nothing claimed in this process) it writes nothing, so the stored record is not replaced by this delivery alone', async () => {
@@ -231,8 +263,8 @@ describe("the trigger's step in the execution a delivery started", () => {
 		forgetProcessRecords();
 		const onWorker = triggerExecution({ outputs: delivery.workflowData!, staticData: stored });
 		await onWorker.run();
-		expect(storedWebhookIds(nodeStaticData(onWorker.workflow.staticData))).toEqual(
-			[earlier, body].map((each) => JSON.parse(each.toString()).webhook_id),
+		expect(storedDeliveryKeys(nodeStaticData(onWorker.workflow.staticData))).toEqual(
+			[earlier, body].map((each) => JSON.parse(each.toString()).webhook_id).map(deliveryKey),
 		);
 	});
 

@@ -3,6 +3,7 @@
 // a manual run, as n8n's test webhook would.
 import type { IDataObject } from 'n8n-workflow';
 
+import { deliveryKey } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import {
 	BUILT_IN_SAMPLES,
 	builtInSample,
@@ -187,7 +188,7 @@ describe('sample events for Execute step', () => {
 		});
 		const { json } = emitted({ delivered });
 		expect(json).toEqual(event);
-		expect(JSON.stringify(staticData)).toContain('prod0001');
+		expect(JSON.stringify(staticData)).toContain(deliveryKey('prod0001'));
 	});
 
 	test('with Test Event left at waiting for Truv, Execute step registers the test URL as before', async () => {

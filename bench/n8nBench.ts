@@ -680,10 +680,12 @@ async function benchVersion(
 		const rig: MeasuringRig = { n8n, monitor, settings, nextDelivery, signal };
 		// Round after round over all targets rather than each target once: n8n (its database, its
 		// heap) and the machine drift over minutes, and interleaving spreads the drift over every
-		// target alike instead of favouring whichever ran first.
+		// target alike instead of favouring whichever ran first. Each round starts one target later,
+		// so that no target always follows the same one (and the garbage its load left).
 		const rounds = new Map<TargetKey, TargetResult[]>(targets.map((target) => [target.key, []]));
 		for (let round = 1; round <= settings.rounds; round++) {
-			for (const target of targets) {
+			const shift = (round - 1) % targets.length;
+			for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
 				rounds.get(target.key)!.push(await measureQuietly(rig, target, round));
 				// Let n8n settle (GC, the database) before the next target.
 				await sleep(3_000);
@@ -919,7 +921,7 @@ function report(versions: VersionResult[], settings: Settings, others: number[])
 	const lines: string[] = [
 		`Machine: ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM. Load: autocannon 8 as a library in the benchmark's process (Node ${process.version}), on loopback, sharing the cores with n8n.`,
 		'',
-		`Settings: ${settings.connections} connections, ${settings.durationS} s per target in ${settings.rounds} rounds over all targets (${fmt(settings.durationS / settings.rounds)} s each, after a warm-up of ${settings.warmupS} s in the first round and ${Math.min(settings.warmupS, 2)} s in later ones), in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
+		`Settings: ${settings.connections} connections, ${settings.durationS} s per target in ${settings.rounds} rounds over all targets, each round starting one target later (${fmt(settings.durationS / settings.rounds)} s each, after a warm-up of ${settings.warmupS} s in the first round and ${Math.min(settings.warmupS, 2)} s in later ones), in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
 			Object.keys(settings.env).length
 				? `and ${Object.entries(settings.env)
 						.map(([name, value]) => `\`${name}=${value}\``)

@@ -43,6 +43,8 @@ interface ProcessRecord {
 	seen: Set<string>;
 	/** That stored record, to recognise it unchanged on the next call. */
 	written?: string;
+	/** The last stored record another writer left, whose keys `order` already holds. */
+	merged?: string;
 	/** Claimed deliveries whose answer is not sent yet: whether n8n stored the execution. */
 	inFlight: Map<string, Promise<boolean>>;
 	/**
@@ -175,13 +177,15 @@ export function claimDelivery(
 	const key = deliveryKey(webhookId);
 	const record = processRecordFor(recordKey);
 	const stored = storedRecord(staticData);
-	if (stored !== record.written) {
+	if (stored !== record.written && stored !== record.merged) {
 		// Written by an earlier run of n8n or by a concurrent call: keep its ids and add back ours.
 		const keys = keysOf(stored).filter((stored) => !record.released.has(stored));
 		const present = new Set(keys);
 		for (const own of record.order) if (!present.has(own)) keys.push(own);
 		record.order = keys.slice(-DELIVERY_RECORD_LIMIT);
 		record.seen = new Set(record.order);
+		// n8n hands the webhook calls the same stored record until something saves a new one.
+		record.merged = stored;
 	}
 	const inFlight = record.inFlight.get(key);
 	if (inFlight) return { status: 'inFlight', outcome: inFlight };
@@ -256,6 +260,7 @@ function forget(record: ProcessRecord, key: string): void {
 	}
 	// The stored record still names the id: the next claim rewrites it from the process record.
 	record.written = undefined;
+	record.merged = undefined;
 }
 
 /**
@@ -282,6 +287,9 @@ const EXECUTION_WRITE_INTERVAL_MS = 1_000;
  * process is still on its way to its execution (for at most EXECUTION_WRITE_INTERVAL_MS): that
  * execution writes the whole record, these ids included. A burst then costs n8n a few writes a
  * second, not one per delivery, each rewriting the whole record behind SQLite's single write lock.
+ * A delivery still being stored counts as on its way (n8n starts the execution before it answers
+ * Truv): should n8n fail to store it, Truv gets n8n's error and retries, and the retry's execution
+ * writes what this one left.
  *
  * An execution that was given no record and runs in a process that claimed nothing for this
  * trigger writes nothing: that is a queue-mode worker of n8n 2.41, whose executions carry a
@@ -339,7 +347,7 @@ export function recordExecutedDeliveries(
 function laterExecutionPending(record: ProcessRecord): boolean {
 	const expectedSince = Date.now() - EXECUTION_EXPECTED_WITHIN_MS;
 	for (const [key, claimedAt] of record.awaitingExecution) {
-		if (claimedAt >= expectedSince && !record.inFlight.has(key)) return true;
+		if (claimedAt >= expectedSince) return true;
 		if (claimedAt < expectedSince) record.awaitingExecution.delete(key);
 	}
 	return false;

@@ -108,6 +108,14 @@ async function waitUntilQuiet(own: N8nInstance, signal: AbortSignal): Promise<vo
 	}
 }
 
+/**
+ * Rounds after the first warm up for this long, and targets are a second apart: short slices, many
+ * rounds. This machine's speed swings by half within minutes; only many interleaved slices give
+ * every target the same share of good and bad moments.
+ */
+const LATER_WARMUP_S = 1;
+const SETTLE_MS = 1_000;
+
 type TargetKey = '1' | '2' | '2b' | '3' | '4';
 const TARGET_KEYS: TargetKey[] = ['1', '2', '2b', '3', '4'];
 const TARGET_LABELS: Record<TargetKey, string> = {
@@ -223,7 +231,7 @@ function parseSettings(): Settings {
 			n8n: { type: 'string', multiple: true },
 			duration: { type: 'string', default: '20' },
 			warmup: { type: 'string', default: '5' },
-			rounds: { type: 'string', default: '4' },
+			rounds: { type: 'string', default: '10' },
 			connections: { type: 'string', default: '10' },
 			targets: { type: 'string', default: TARGET_KEYS.join(',') },
 			'dry-run': { type: 'boolean', default: false },
@@ -556,7 +564,7 @@ async function measureTarget(
 ): Promise<TargetResult> {
 	const { n8n, monitor, settings, nextDelivery, signal } = rig;
 	// The first round warms the workflow up; later ones only need the previous target's load gone.
-	const warmupS = round === 1 ? settings.warmupS : Math.min(settings.warmupS, 2);
+	const warmupS = round === 1 ? settings.warmupS : Math.min(settings.warmupS, LATER_WARMUP_S);
 	const durationS = settings.durationS / settings.rounds;
 	const load = (durationS: number) =>
 		runLoad({
@@ -688,7 +696,7 @@ async function benchVersion(
 			for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
 				rounds.get(target.key)!.push(await measureQuietly(rig, target, round));
 				// Let n8n settle (GC, the database) before the next target.
-				await sleep(3_000);
+				await sleep(SETTLE_MS);
 			}
 		}
 		const results = targets.map((target) => combineRounds(rounds.get(target.key)!));
@@ -921,7 +929,7 @@ function report(versions: VersionResult[], settings: Settings, others: number[])
 	const lines: string[] = [
 		`Machine: ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM. Load: autocannon 8 as a library in the benchmark's process (Node ${process.version}), on loopback, sharing the cores with n8n.`,
 		'',
-		`Settings: ${settings.connections} connections, ${settings.durationS} s per target in ${settings.rounds} rounds over all targets, each round starting one target later (${fmt(settings.durationS / settings.rounds)} s each, after a warm-up of ${settings.warmupS} s in the first round and ${Math.min(settings.warmupS, 2)} s in later ones), in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
+		`Settings: ${settings.connections} connections, ${settings.durationS} s per target in ${settings.rounds} rounds over all targets, each round starting one target later (${fmt(settings.durationS / settings.rounds)} s each, after a warm-up of ${settings.warmupS} s in the first round and ${Math.min(settings.warmupS, LATER_WARMUP_S)} s in later ones), in one n8n per version (sqlite, executions saved as by default, \`NODE_FUNCTION_ALLOW_BUILTIN=crypto\` for the Code node, ${
 			Object.keys(settings.env).length
 				? `and ${Object.entries(settings.env)
 						.map(([name, value]) => `\`${name}=${value}\``)

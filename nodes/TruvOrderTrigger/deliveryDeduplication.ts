@@ -2,11 +2,23 @@ import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
 /**
- * How many recent deliveries are remembered per trigger, at least. Truv retries a failed delivery
- * within minutes, so the last thousand deliveries cover any retry window at order volumes while
- * keeping the record (saved with the workflow on every webhook call) around 13 kB.
+ * How many recent deliveries each n8n process remembers per trigger, at least; where executions
+ * run in other processes (queue mode), the stored record keeps as many, since the other webhook
+ * processes and the restarted ones know only what it names (about 13 kB). Truv retries a failed
+ * delivery within minutes (three retries 30 s apart by one account), so the last thousand cover a
+ * retry window at any order volume.
  */
 export const DELIVERY_RECORD_LIMIT = 1000;
+
+/**
+ * How many of them the stored record keeps where the process runs the executions itself (one n8n
+ * process): the stored record then only bridges a restart, and n8n 2.8 writes the whole workflow
+ * static data into every execution it stores and loads it for every execution it starts, so each
+ * kilobyte costs every delivery (measured with bench:n8n: 13 kB cost 2.3 ms of n8n CPU per
+ * delivery, 11 %; 2.6 kB costs too little to tell from noise). 200 deliveries cover Truv's retry
+ * window across a restart up to one delivery a second.
+ */
+export const SINGLE_PROCESS_STORED_LIMIT = 200;
 
 /**
  * The record is cut back to the limit only once it exceeds it by this much: cutting rewrites the
@@ -75,8 +87,9 @@ interface ProcessRecord {
 // concurrent write dropped; the static data record is what survives a restart of n8n.
 //
 // What this guarantees, per mode (measured in test/e2e/queueMode.e2e.test.ts):
-// - One n8n process: a copy is a duplicate whenever it arrives, concurrent copies included;
-//   after a restart, once the record was saved (by the execution's step, or with the call).
+// - One n8n process: a copy of any of the last 1,000 deliveries is a duplicate whenever it
+//   arrives, concurrent copies included; after a restart, a copy of the newest 200 once the
+//   record was saved (by an execution's step, at least once a second under load).
 // - Queue mode, n8n 2.8: every webhook process reads the record n8n saved with the previous
 //   call, so a retry that reaches another webhook process, or any process after a restart, is a
 //   duplicate (0 of 200 ran again). n8n offers a community node no atomic store shared between
@@ -194,7 +207,7 @@ export function claimDelivery(
 			// The stored record lacks ids this process claimed: n8n 2.41 does not save the static
 			// data of a call that n8n answers after storing the execution, but it saves that of a
 			// call the node answers, as it does this duplicate.
-			record.written = serialise(record.order);
+			record.written = serialise(record.order.slice(-storedLimit(record)));
 			writeRecord(staticData, record.written);
 		}
 		return { status: 'duplicate' };
@@ -314,7 +327,8 @@ export function recordExecutedDeliveries(
 	if (!hasStoredRecord(staticData) && record === undefined) return false;
 	const keys = keysOf(storedRecord(staticData)).filter((key) => !record?.released.has(key));
 	const present = new Set(keys);
-	const recent = record?.order.slice(-DELIVERY_RECORD_LIMIT) ?? [];
+	const limit = record ? storedLimit(record) : DELIVERY_RECORD_LIMIT;
+	const recent = record?.order.slice(-limit) ?? [];
 	const missing = [...recent, ...executed].filter((key) => !present.has(key));
 	if (missing.length === 0) return false;
 	const now = Date.now();
@@ -332,16 +346,25 @@ export function recordExecutedDeliveries(
 			keys.push(key);
 		}
 	}
-	const written = serialise(keys.slice(-DELIVERY_RECORD_LIMIT));
+	const written = serialise(keys.slice(-limit));
 	writeRecord(staticData, written);
 	if (record) {
 		record.lastExecutionWriteAt = now;
+		// Keys another writer stored that this process had not merged yet.
+		for (const key of keys) {
+			if (!record.seen.has(key)) {
+				record.seen.add(key);
+				record.order.push(key);
+			}
+		}
 		// What the next webhook call will most likely load: recognised there without re-reading.
-		record.order = keys.slice(-DELIVERY_RECORD_LIMIT);
-		record.seen = new Set(record.order);
 		record.written = written;
 	}
 	return true;
+}
+
+function storedLimit(record: ProcessRecord): number {
+	return record.executionsRunHere ? SINGLE_PROCESS_STORED_LIMIT : DELIVERY_RECORD_LIMIT;
 }
 
 function laterExecutionPending(record: ProcessRecord): boolean {

@@ -2,8 +2,10 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { deliver, triggerExecution, SANDBOX_SECRET } from '../../../dev/n8n-core/n8nContexts';
 import {
+	DELIVERY_RECORD_LIMIT,
 	deliveryKey,
 	forgetProcessRecords,
+	SINGLE_PROCESS_STORED_LIMIT,
 	storedDeliveryKeys,
 } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
@@ -211,6 +213,30 @@ describe("the trigger's step in the execution a delivery started", () => {
 			forgetProcessRecords();
 			const again = await delivered(second, copy(saved));
 			expect(again.body.outcome).toBe('duplicate');
+		});
+
+		test(`stores the newest ${SINGLE_PROCESS_STORED_LIMIT} deliveries for a restart and remembers ${DELIVERY_RECORD_LIMIT} while running`, async () => {
+			const first = orderBody('order-created');
+			const a = await delivered(first);
+			await triggerExecution({ outputs: a.workflowData!, staticData: copy(a.staticData) }).run();
+			const bodies = Array.from({ length: 500 }, () => orderBody('order-created'));
+			let last;
+			for (const body of bodies) last = await delivered(body, copy(a.staticData));
+			const execution = triggerExecution({ outputs: last!.workflowData!, staticData: {} });
+			await execution.run();
+			const saved = copy(execution.workflow.staticData);
+			expect(storedDeliveryKeys(nodeStaticData(saved))).toEqual(
+				bodies.slice(-SINGLE_PROCESS_STORED_LIMIT).flatMap(keysOfBody),
+			);
+			// While running: the oldest of the 500 is still known.
+			expect((await delivered(bodies[0], copy(saved))).body.outcome).toBe('duplicate');
+			// After a restart: the stored ones are.
+			forgetProcessRecords();
+			const newestStored = bodies[bodies.length - SINGLE_PROCESS_STORED_LIMIT];
+			expect((await delivered(newestStored, copy(saved))).body.outcome).toBe('duplicate');
+			forgetProcessRecords();
+			const older = bodies[bodies.length - SINGLE_PROCESS_STORED_LIMIT - 1];
+			expect((await delivered(older, copy(saved))).body.outcome).toBe('accepted');
 		});
 
 		test('a copy that arrives before the execution wrote the record is still a duplicate', async () => {

@@ -20,6 +20,11 @@ export interface LoadOptions {
 
 export interface LoadResult {
 	durationS: number;
+	/**
+	 * From the first request until the answer to the last one in flight when the window closed:
+	 * the time the load's executions took to be started (those late answers started executions too).
+	 */
+	elapsedS: number;
 	/** 2xx answers within the window, per second of the window. */
 	requestsPerSecond: number;
 	/** Every answer, including those to requests in flight when the window closed. */
@@ -90,6 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 		}
 		return {
 			durationS: windowS,
+			elapsedS: (Date.now() - started) / 1000,
 			requestsPerSecond: acceptedInWindow / windowS,
 			answered,
 			accepted: result['2xx'],

@@ -183,6 +183,7 @@ function combineRounds(rounds: TargetResult[]): TargetResult {
 		}
 	}
 	const durationS = sum((result) => result.load.durationS);
+	const elapsedS = sum((result) => result.load.elapsedS);
 	const accepted = sum((result) => result.load.accepted);
 	const executions = sum((result) => result.executions);
 	const cpuSeconds = sum((result) => result.cpuSeconds);
@@ -190,6 +191,7 @@ function combineRounds(rounds: TargetResult[]): TargetResult {
 		key: rounds[0].key,
 		load: {
 			durationS,
+			elapsedS,
 			requestsPerSecond:
 				sum((result) => result.load.requestsPerSecond * result.load.durationS) / durationS,
 			answered: sum((result) => result.load.answered),
@@ -206,7 +208,7 @@ function combineRounds(rounds: TargetResult[]): TargetResult {
 		successful: sum((result) => result.successful),
 		drainS: Math.max(...rounds.map((result) => result.drainS)),
 		drained: rounds.every((result) => result.drained),
-		executionsPerSecond: executions / (durationS + sum((result) => result.drainS)),
+		executionsPerSecond: executions / (elapsedS + sum((result) => result.drainS)),
 		peakRssBytes: Math.max(...rounds.map((result) => result.peakRssBytes)),
 		cpuMsPerExecution: executions > 0 ? (cpuSeconds * 1000) / executions : Number.NaN,
 		cpuSeconds,
@@ -231,7 +233,7 @@ function parseSettings(): Settings {
 			n8n: { type: 'string', multiple: true },
 			duration: { type: 'string', default: '20' },
 			warmup: { type: 'string', default: '5' },
-			rounds: { type: 'string', default: '10' },
+			rounds: { type: 'string', default: '5' },
 			connections: { type: 'string', default: '10' },
 			targets: { type: 'string', default: TARGET_KEYS.join(',') },
 			'dry-run': { type: 'boolean', default: false },
@@ -596,7 +598,10 @@ async function measureTarget(
 		successful: after.counts.success - baseline.success,
 		drainS: after.drainS,
 		drained: after.complete,
-		executionsPerSecond: executions / (measured.durationS + after.drainS),
+		// Over the time until the last answer, not the window: the requests still in flight when
+		// it closed started executions too (with short slices they would otherwise add up to one
+		// execution per connection to every slice).
+		executionsPerSecond: executions / (measured.elapsedS + after.drainS),
 		peakRssBytes: monitor.peakRssBytes,
 		cpuMsPerExecution: executions > 0 ? (cpuSeconds * 1000) / executions : Number.NaN,
 		cpuSeconds,

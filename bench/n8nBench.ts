@@ -49,12 +49,12 @@ import {
 import { report, type VersionResult } from './n8nBenchReport';
 import {
 	deliveryFactory,
+	expectNodeTypes,
 	setUpTargets,
 	TARGET_KEYS,
 	TARGET_LABELS,
 	type TargetKey,
 } from './n8nBenchTargets';
-import { REQUIRED_NODE_TYPES } from './n8nBenchWorkflows';
 
 const repositoryRoot = join(__dirname, '..');
 const benchPackageDir = join(__dirname, 'packages', 'n8n-nodes-truv-bench');
@@ -143,15 +143,7 @@ async function benchVersion(
 	const monitor = new ProcessGroupMonitor(n8n.pid!);
 	try {
 		monitor.start();
-		const known = await n8n.nodeTypes();
-		const missing = REQUIRED_NODE_TYPES.filter(
-			([type, typeVersion]) => !(known.get(type) ?? []).includes(typeVersion),
-		);
-		if (missing.length) {
-			throw new Error(
-				`n8n ${version} lacks ${missing.map(([type, typeVersion]) => `${type}@${typeVersion}`).join(', ')}`,
-			);
-		}
+		await expectNodeTypes(n8n);
 		const secret = standIn.account.secrets.sandbox!;
 		const nextDelivery = deliveryFactory(secret);
 		const targets = await setUpTargets(n8n, standIn, secret, settings.targets, nextDelivery);

@@ -5,6 +5,7 @@ import { randomBytes } from 'crypto';
 
 import { request } from '../dev/n8n/http';
 import type { Execution, N8nInstance } from '../dev/n8n/n8nInstance';
+import type { WaitOptions } from '../dev/n8n/wait';
 import { readTruvFixture } from '../dev/truv-stand-in/webhookBody';
 import { signTruvWebhookBody, type TruvStandIn } from '../dev/truv-stand-in/truvStandIn';
 import type { Delivery } from './loadRun';
@@ -13,6 +14,7 @@ import {
 	DIY_CODE_NAME,
 	diyWorkflow,
 	ORDER_OUTPUTS,
+	REQUIRED_NODE_TYPES,
 	truvWorkflow,
 	webhookWorkflow,
 } from './n8nBenchWorkflows';
@@ -36,6 +38,28 @@ export interface Target {
 	url: string;
 	/** One delivery through the workflow, checked; throws when the workflow misbehaves. */
 	verify(): Promise<void>;
+}
+
+/**
+ * Where the production webhooks answer: n8n itself, or, in queue mode, the proxy in front of the
+ * webhook processes (main serves none there).
+ */
+export interface WebhookEndpoint {
+	webhookUrl(webhookIdAndPath: string): string;
+	waitForWebhook(webhookIdAndPath: string, options?: WaitOptions): Promise<void>;
+}
+
+/** Fails when n8n lacks a node type (or type version) one of the workflows uses. */
+export async function expectNodeTypes(n8n: N8nInstance): Promise<void> {
+	const known = await n8n.nodeTypes();
+	const missing = REQUIRED_NODE_TYPES.filter(
+		([type, typeVersion]) => !(known.get(type) ?? []).includes(typeVersion),
+	);
+	if (missing.length) {
+		throw new Error(
+			`n8n ${n8n.version} lacks ${missing.map(([type, typeVersion]) => `${type}@${typeVersion}`).join(', ')}`,
+		);
+	}
 }
 
 /**
@@ -133,6 +157,7 @@ export async function setUpTargets(
 	secret: string,
 	keys: TargetKey[],
 	nextDelivery: () => Delivery,
+	webhooks: WebhookEndpoint = n8n,
 ): Promise<Target[]> {
 	const tag = randomBytes(3).toString('hex');
 	const credential = await n8n.createCredential('truvApi', 'Truv (bench stand-in)', {
@@ -151,8 +176,8 @@ export async function setUpTargets(
 	): Promise<Target> => {
 		const { id } = await n8n.createWorkflow(workflow);
 		await n8n.activateWorkflow(id);
-		await n8n.waitForWebhook(webhookPath, { timeoutMs: 60_000 });
-		const target = { key, workflowId: id, url: n8n.webhookUrl(webhookPath) };
+		await webhooks.waitForWebhook(webhookPath, { timeoutMs: 60_000 });
+		const target = { key, workflowId: id, url: webhooks.webhookUrl(webhookPath) };
 		return { ...target, verify: async () => await verify(target) };
 	};
 

@@ -185,7 +185,6 @@ export function claimDelivery(
 	staticData: IDataObject,
 	recordKey: string,
 	webhookId: string,
-	answeredByNode = false,
 ): DeliveryClaim {
 	const key = deliveryKey(webhookId);
 	const record = processRecordFor(recordKey);

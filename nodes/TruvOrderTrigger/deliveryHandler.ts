@@ -398,13 +398,13 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
 		const recordKey = `${this.getWorkflow().id ?? ''}:${node.id ?? node.name}`;
 		const staticData = this.getWorkflowStaticData('node');
-		let claim = claimDelivery(staticData, recordKey, webhookId, answerFirst);
+		let claim = claimDelivery(staticData, recordKey, webhookId);
 		// A copy that arrives while the first is being answered waits for it: once n8n has stored
 		// that one's execution it is a duplicate; if n8n failed to, this copy runs instead.
 		while (claim.status === 'inFlight') {
 			claim = (await claim.outcome)
 				? { status: 'duplicate' }
-				: claimDelivery(staticData, recordKey, webhookId, answerFirst);
+				: claimDelivery(staticData, recordKey, webhookId);
 		}
 		if (claim.status === 'duplicate') {
 			return answer(this, {

@@ -5,11 +5,7 @@
 import { execFileSync } from 'child_process';
 
 import type { N8nInstance } from '../dev/n8n/n8nInstance';
-import {
-	otherN8nProcesses,
-	ProcessGroupMonitor,
-	type GroupSample,
-} from '../dev/n8n/processGroupUsage';
+import { otherN8nProcesses, ProcessGroupMonitor } from '../dev/n8n/processGroupUsage';
 import { sleep } from '../dev/n8n/wait';
 import { runLoad, type Delivery, type LoadResult } from './loadRun';
 import type { Target, TargetKey } from './n8nBenchTargets';
@@ -224,64 +220,6 @@ async function waitUntilQuiet(ownGroups: () => number[], signal: AbortSignal): P
 
 /** What a measurement reads of n8n's processes: ProcessGroupMonitor's, for one group or several. */
 export type UsageMonitor = Pick<ProcessGroupMonitor, 'resetPeak' | 'sample' | 'peakRssBytes'>;
-
-/**
- * The CPU time and RSS of several process groups summed, as one n8n: a queue-mode cluster's main,
- * webhook processes and workers each run in a group of their own. The groups are asked for at every
- * sample, so a worker stopped or started between two measurements counts from then on; during one
- * the set must not change, since a group that leaves takes its CPU time out of the sum.
- */
-export class ProcessGroupsMonitor implements UsageMonitor {
-	private readonly monitors = new Map<number, ProcessGroupMonitor>();
-	private timer: NodeJS.Timeout | undefined;
-	private peak = 0;
-
-	constructor(
-		private readonly groups: () => number[],
-		private readonly intervalMs = 250,
-	) {}
-
-	start(): void {
-		this.sample();
-		this.timer = setInterval(() => this.sample(), this.intervalMs);
-		this.timer.unref();
-	}
-
-	stop(): void {
-		if (this.timer) clearInterval(this.timer);
-		this.timer = undefined;
-	}
-
-	resetPeak(): void {
-		this.peak = 0;
-		this.sample();
-	}
-
-	get peakRssBytes(): number {
-		return this.peak;
-	}
-
-	sample(): GroupSample {
-		const groups = this.groups();
-		for (const pgid of this.monitors.keys()) {
-			if (!groups.includes(pgid)) this.monitors.delete(pgid);
-		}
-		const total: GroupSample = { rssBytes: 0, cpuSeconds: 0, processes: 0 };
-		for (const pgid of groups) {
-			let monitor = this.monitors.get(pgid);
-			if (!monitor) {
-				monitor = new ProcessGroupMonitor(pgid);
-				this.monitors.set(pgid, monitor);
-			}
-			const sample = monitor.sample();
-			total.rssBytes += sample.rssBytes;
-			total.cpuSeconds += sample.cpuSeconds;
-			total.processes += sample.processes;
-		}
-		this.peak = Math.max(this.peak, total.rssBytes);
-		return total;
-	}
-}
 
 /** What every measurement in one n8n shares. */
 export interface MeasuringRig {

@@ -58,17 +58,35 @@ export function errorsCell(load: LoadResult): string {
 	return `**${errors}** (${parts.join(', ')})`;
 }
 
+/** The lines that say other n8n processes ran while the numbers were taken, if any did. */
+export function othersWarning(others: number[]): string[] {
+	return others.length
+		? [
+				'',
+				`⚠ Other n8n processes were running during this run (pids ${others.join(', ')}): the absolute numbers are skewed, the ratios less so.`,
+			]
+		: [];
+}
+
+/** The measured columns of a result's row, after the columns that name it. */
+export function resultCells(result: TargetResult): string {
+	const { load } = result;
+	const drain = `${fmt(result.drainS)}${result.drained ? '' : ' (gave up)'}`;
+	return `${fmt(load.requestsPerSecond)} | ${fmt(result.executionsPerSecond)} | ${fmt(load.latencyP50Ms, 0)} | ${fmt(load.latencyP99Ms, 0)} | ${errorsCell(load)} | ${fmt(result.cpuMsPerExecution)} | ${mb(result.peakRssBytes)} | ${executionsCell(result)} | ${drain}`;
+}
+
+/** The headings and alignments of resultCells' columns. */
+export const RESULT_HEADINGS =
+	'answered req/s | executions/s | p50 ms | p99 ms | errors | n8n CPU ms / execution | peak RSS | executions / accepted | drain s';
+export const RESULT_ALIGNMENTS = '---:|---:|---:|---:|---:|---:|---:|---:|---:';
+
 function resultsTable(version: VersionResult): string {
-	const rows = version.results.map((result) => {
-		const { load } = result;
-		const drain = `${fmt(result.drainS)}${result.drained ? '' : ' (gave up)'}`;
-		return `| ${result.key} | ${TARGET_LABELS[result.key]} | ${fmt(load.requestsPerSecond)} | ${fmt(result.executionsPerSecond)} | ${fmt(load.latencyP50Ms, 0)} | ${fmt(load.latencyP99Ms, 0)} | ${errorsCell(load)} | ${fmt(result.cpuMsPerExecution)} | ${mb(result.peakRssBytes)} | ${executionsCell(result)} | ${drain} |`;
-	});
-	return [
-		'| # | target | answered req/s | executions/s | p50 ms | p99 ms | errors | n8n CPU ms / execution | peak RSS | executions / accepted | drain s |',
-		'|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-		...rows,
-	].join('\n');
+	const rows = version.results.map(
+		(result) => `| ${result.key} | ${TARGET_LABELS[result.key]} | ${resultCells(result)} |`,
+	);
+	return [`| # | target | ${RESULT_HEADINGS} |`, `|---|---|${RESULT_ALIGNMENTS}|`, ...rows].join(
+		'\n',
+	);
 }
 
 export interface Ratio {
@@ -257,12 +275,7 @@ export function report(
 		'',
 		"Columns: **answered req/s**: 2xx answers per second of the load. **executions/s**: the executions that load started ÷ the time from its start until the last of them finished: the sustained capacity, the number the goals are checked against (a trigger that answers before n8n has created the execution can be answered faster than n8n executes). **errors**: non-2xx answers, socket errors and timeouts (10 s). **n8n CPU**: user + system time of all of n8n's processes (main and task runner) from the start of the load until the last execution finished, per execution. **peak RSS**: the sum over those processes, sampled every 250 ms from the warm-up to the last execution (a later target starts from the heap an earlier one left). **executions / accepted**: finished executions of that workflow ÷ 2xx answers. **drain**: seconds from the end of a round's load until the last execution finished (the longest round). Throughput, errors and CPU are totals over the rounds; p50 and p99 are the median round's.",
 	];
-	if (others.length) {
-		lines.push(
-			'',
-			`⚠ Other n8n processes were running during this run (pids ${others.join(', ')}): the absolute numbers are skewed, the ratios less so.`,
-		);
-	}
+	lines.push(...othersWarning(others));
 	for (const version of versions) {
 		lines.push(
 			'',

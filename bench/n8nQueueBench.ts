@@ -6,6 +6,7 @@
 import type { N8nQueueCluster } from '../dev/n8n/n8nQueueCluster';
 import { startQueueCluster } from '../dev/n8n/n8nQueueCluster';
 import type { PostgresServer } from '../dev/n8n/postgresServer';
+import { ProcessGroupsMonitor } from '../dev/n8n/processGroupUsage';
 import type { N8nVersion } from '../dev/n8n/runtimes';
 import { sleep } from '../dev/n8n/wait';
 import type { TruvStandIn } from '../dev/truv-stand-in/truvStandIn';
@@ -13,7 +14,6 @@ import {
 	log,
 	measureInRounds,
 	nodeVersionOf,
-	ProcessGroupsMonitor,
 	type MeasureSettings,
 	type MeasuringRig,
 } from './n8nBenchMeasure';

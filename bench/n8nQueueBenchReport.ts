@@ -13,13 +13,15 @@ import {
 	type TargetResult,
 } from './n8nBenchMeasure';
 import {
-	errorsCell,
-	executionsCell,
 	executionsMatch,
 	fmt,
 	machineLine,
 	mb,
+	othersWarning,
 	ratio,
+	RESULT_ALIGNMENTS,
+	RESULT_HEADINGS,
+	resultCells,
 	type Ratio,
 } from './n8nBenchReport';
 import { FIXTURE, TARGET_LABELS, type TargetKey } from './n8nBenchTargets';
@@ -49,15 +51,13 @@ function resultOf(run: WorkersResult, key: TargetKey): TargetResult | undefined 
 
 function resultsTable(version: QueueVersionResult): string {
 	const rows = version.byWorkers.flatMap((run) =>
-		run.results.map((result) => {
-			const { load } = result;
-			const drain = `${fmt(result.drainS)}${result.drained ? '' : ' (gave up)'}`;
-			return `| ${run.workers} | ${TARGET_LABELS[result.key]} | ${fmt(load.requestsPerSecond)} | ${fmt(result.executionsPerSecond)} | ${fmt(load.latencyP50Ms, 0)} | ${fmt(load.latencyP99Ms, 0)} | ${errorsCell(load)} | ${fmt(result.cpuMsPerExecution)} | ${mb(result.peakRssBytes)} | ${executionsCell(result)} | ${drain} |`;
-		}),
+		run.results.map(
+			(result) => `| ${run.workers} | ${TARGET_LABELS[result.key]} | ${resultCells(result)} |`,
+		),
 	);
 	return [
-		'| workers | target | answered req/s | executions/s | p50 ms | p99 ms | errors | n8n CPU ms / execution | peak RSS | executions / accepted | drain s |',
-		'|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+		`| workers | target | ${RESULT_HEADINGS} |`,
+		`|---:|---|${RESULT_ALIGNMENTS}|`,
 		...rows,
 	].join('\n');
 }
@@ -127,12 +127,7 @@ export function queueReport(
 		'',
 		`Scaling from one worker count to the next is printed, not judged: on ${cpus().length} cores the workers share the machine with every other process of the cluster and with the load.`,
 	];
-	if (others.length) {
-		lines.push(
-			'',
-			`⚠ Other n8n processes were running during this run (pids ${others.join(', ')}): the absolute numbers are skewed, the ratios less so.`,
-		);
-	}
+	lines.push(...othersWarning(others));
 	for (const version of versions) {
 		lines.push(
 			'',

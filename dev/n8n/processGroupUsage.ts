@@ -57,19 +57,16 @@ export interface GroupSample {
 }
 
 /**
- * Samples a process group every `intervalMs`: the members are looked up again every second (the
- * task runner may restart), their RSS summed, and the peak of that sum kept.
+ * Samples every `intervalMs` and keeps the peak of the RSS it saw; what one sample reads is the
+ * subclass's.
  */
-export class ProcessGroupMonitor {
-	private members: string[] = [];
-	private membersAt = 0;
+abstract class PeakRssSampler {
 	private timer: NodeJS.Timeout | undefined;
 	private peak = 0;
 
-	constructor(
-		private readonly pgid: number,
-		private readonly intervalMs = 250,
-	) {}
+	constructor(private readonly intervalMs: number) {}
+
+	protected abstract read(): GroupSample;
 
 	start(): void {
 		this.sample();
@@ -93,6 +90,28 @@ export class ProcessGroupMonitor {
 	}
 
 	sample(): GroupSample {
+		const sample = this.read();
+		this.peak = Math.max(this.peak, sample.rssBytes);
+		return sample;
+	}
+}
+
+/**
+ * Samples a process group every `intervalMs`: the members are looked up again every second (the
+ * task runner may restart), their RSS summed, and the peak of that sum kept.
+ */
+export class ProcessGroupMonitor extends PeakRssSampler {
+	private members: string[] = [];
+	private membersAt = 0;
+
+	constructor(
+		private readonly pgid: number,
+		intervalMs = 250,
+	) {
+		super(intervalMs);
+	}
+
+	protected read(): GroupSample {
 		if (Date.now() - this.membersAt > 1_000) {
 			this.members = numericEntries().filter((pid) => readStat(pid)?.pgrp === this.pgid);
 			this.membersAt = Date.now();
@@ -107,8 +126,44 @@ export class ProcessGroupMonitor {
 			cpuTicks += stat.cpuTicks;
 			processes++;
 		}
-		this.peak = Math.max(this.peak, rssBytes);
 		return { rssBytes, cpuSeconds: cpuTicks / CLOCK_TICKS, processes };
+	}
+}
+
+/**
+ * The CPU time and RSS of several process groups summed, as one n8n: a queue-mode cluster's main,
+ * webhook processes and workers each run in a group of their own. The groups are asked for at every
+ * sample, so a worker stopped or started between two measurements counts from then on; during one
+ * the set must not change, since a group that leaves takes its CPU time out of the sum.
+ */
+export class ProcessGroupsMonitor extends PeakRssSampler {
+	private readonly monitors = new Map<number, ProcessGroupMonitor>();
+
+	constructor(
+		private readonly groups: () => number[],
+		intervalMs = 250,
+	) {
+		super(intervalMs);
+	}
+
+	protected read(): GroupSample {
+		const groups = this.groups();
+		for (const pgid of this.monitors.keys()) {
+			if (!groups.includes(pgid)) this.monitors.delete(pgid);
+		}
+		const total: GroupSample = { rssBytes: 0, cpuSeconds: 0, processes: 0 };
+		for (const pgid of groups) {
+			let monitor = this.monitors.get(pgid);
+			if (!monitor) {
+				monitor = new ProcessGroupMonitor(pgid);
+				this.monitors.set(pgid, monitor);
+			}
+			const sample = monitor.sample();
+			total.rssBytes += sample.rssBytes;
+			total.cpuSeconds += sample.cpuSeconds;
+			total.processes += sample.processes;
+		}
+		return total;
 	}
 }
 

@@ -8,7 +8,7 @@ import {
 } from './httpExchange';
 import { incorrectParametersBody, TruvValidationError } from './truvErrors';
 import { SUBORDER_STATUSES, type SuborderStatus } from './orderRules';
-import type { DeliverOptions, OrderSeed, TruvStandIn, WebhookSeed } from './truvStandIn';
+import type { DeliverOptions, OrderSeed, TruvStandIn, WebhookSeed } from './standInContract';
 import { isTruvEnvironment } from './webhookRules';
 import { readTruvFixture, type WebhookEvent } from './webhookBody';
 

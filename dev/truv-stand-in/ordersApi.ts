@@ -1,7 +1,7 @@
 import { type Answer, jsonAnswer } from './httpExchange';
 import type { OrderStore } from './orderStore';
 import { pageNumberAnswer } from './pagination';
-import type { Caller, Route } from './truvApi';
+import type { Caller, Route } from './apiRoute';
 import { notFoundBody } from './truvErrors';
 
 export interface OrdersApiContext {

@@ -15,17 +15,11 @@ import {
 	parseJsonBody,
 	type ReceivedRequest,
 } from './httpExchange';
+import type { Caller, Route } from './apiRoute';
 import { findOrdersRoute, type OrdersApiContext } from './ordersApi';
 import { pageNumberAnswer } from './pagination';
 import { answerWebhookRequests, type RecordedDelivery } from './webhookHistory';
-import type { TruvEnvironment } from './webhookRules';
 import type { WebhookStore } from './webhookStore';
-
-/** Who called, as decided by the `X-Access-Client-Id` and `X-Access-Secret` headers. */
-export interface Caller {
-	clientId: string;
-	env: TruvEnvironment;
-}
 
 export interface TruvApiContext extends OrdersApiContext {
 	baseUrl: string;
@@ -41,12 +35,6 @@ export interface TruvApiOutcome {
 	caller?: Caller;
 }
 
-export type RouteHandler = (request: ReceivedRequest, caller: Caller, body: unknown) => Answer;
-
-export interface Route {
-	methods: Record<string, RouteHandler>;
-}
-
 const WEBHOOKS_PATH = /^\/v1\/webhooks\/$/;
 const WEBHOOK_PATH = /^\/v1\/webhooks\/([^/]+)\/$/;
 const WEBHOOK_REQUESTS_PATH = /^\/v1\/webhook-requests\/$/;
@@ -57,6 +45,8 @@ const METHODS_WITH_BODY = ['POST', 'PATCH', 'PUT'];
  * routes 404 before authentication, authentication before the method check, and the body is
  * parsed only by handlers that read it. Paths need their trailing slash, as in Truv's docs.
  */
+export type { Caller, Route, RouteHandler } from './apiRoute';
+
 export function handleTruvApiRequest(
 	context: TruvApiContext,
 	request: ReceivedRequest,

@@ -16,8 +16,8 @@ import {
 	webhookRequestFields,
 	webhookRequestOperations,
 } from './descriptions/WebhookRequestDescription';
-import { personalDataPaths } from './shared/personalData';
-import { readTruvCredentials } from './shared/truvTransport';
+import { personalDataPaths } from '../shared/personalData';
+import { readTruvCredentials } from '../shared/truvTransport';
 
 const ACTIONS: Record<string, Record<string, TruvOperation>> = {
 	order: orderActions,

@@ -8,7 +8,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { personalDataPaths } from '../Truv/shared/personalData';
+import { personalDataPaths } from '../shared/personalData';
 import { runDeliveryExecution } from './deliveryExecution';
 import { handleTruvDelivery } from './deliveryHandler';
 import { ORDER_DETAILS_TIMEOUT_MS } from './orderDetails';

@@ -11,15 +11,10 @@ import { claimDelivery } from './deliveryDeduplication';
 import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
-import {
-	configuredStatuses,
-	SAMPLE_HEADER,
-	sampleMarker,
-	sampleSource,
-	samplesRequested,
-} from './sampleEvents';
+import { SAMPLE_HEADER, sampleMarker, sampleSource, samplesRequested } from './sampleEvents';
 import type { SampleSource } from './sampleEvents';
-import { verifyDeliverySignature } from './signingSecretCache';
+import { verifyDeliverySignature } from './credentialCache';
+import { configuredStatuses } from './statusFilter';
 import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
 import { CONNECTION_FAILED_OUTPUT, triggerOutputCount } from './triggerOutputs';
 

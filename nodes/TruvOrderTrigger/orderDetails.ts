@@ -11,9 +11,9 @@ import {
 	TRUV_CREDENTIAL_TYPE,
 	truvBaseUrl,
 	unansweredRequest,
-} from '../Truv/shared/truvTransport';
-import type { TruvCredentials } from '../Truv/shared/truvTransport';
-import { forgetTruvCredential, rememberedTruvCredential } from './signingSecretCache';
+} from '../shared/truvTransport';
+import type { TruvCredentials } from '../shared/truvTransport';
+import { forgetTruvCredential, rememberedTruvCredential } from './credentialCache';
 
 /**
  * How long Truv gets to answer the order lookup, in one attempt. Truv needs the delivery's 2xx

@@ -1,9 +1,10 @@
 import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { readTruvCredentials, truvListRequest } from '../Truv/shared/truvTransport';
+import { readTruvCredentials, truvListRequest } from '../shared/truvTransport';
 import { isOrderEventType, validateOrderEvent } from './orderEventSchemas';
 import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
+import { configuredStatuses } from './statusFilter';
 import { signTruvPayload } from './truvSignature';
 
 /*
@@ -121,17 +122,6 @@ export function samplesRequested(context: TriggerContext): boolean {
 	return (
 		context.getMode() === 'manual' && context.getNodeParameter('testEvent', 'delivery') === 'sample'
 	);
-}
-
-/** The statuses of the trigger's status filter, or undefined for every status. */
-export function configuredStatuses(context: TriggerContext): Set<string> | undefined {
-	const picked = context.getNodeParameter('orderStatuses', []) as string[];
-	const typed = String(context.getNodeParameter('otherOrderStatuses', '') ?? '')
-		.split(',')
-		.map((status) => status.trim())
-		.filter((status) => status.length > 0);
-	const statuses = [...picked, ...typed];
-	return statuses.length > 0 ? new Set(statuses) : undefined;
 }
 
 /** Whether the trigger would start the workflow for this payload (and not acknowledge it unread). */

@@ -8,8 +8,8 @@ import {
 	truvApiRequest,
 	truvApiError,
 	truvListRequest,
-} from '../Truv/shared/truvTransport';
-import type { TruvCredentials, TruvEnvironment } from '../Truv/shared/truvTransport';
+} from '../shared/truvTransport';
+import type { TruvCredentials, TruvEnvironment } from '../shared/truvTransport';
 import { samplesRequested, sendSampleEvent } from './sampleEvents';
 
 export interface TruvWebhook {

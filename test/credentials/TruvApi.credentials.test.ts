@@ -2,7 +2,7 @@ import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-work
 import { Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
-import { truvBaseUrl } from '../../nodes/Truv/shared/truvTransport';
+import { truvBaseUrl } from '../../nodes/shared/truvTransport';
 import { startTruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 

@@ -19,7 +19,7 @@ import {
 } from '../../dev/truv-stand-in/truvStandIn';
 import { noOpWorkflow, standInCredentialData } from '../../dev/workflows/truvWorkflows';
 import { deliveryKey } from '../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { MISMATCH_REREAD_INTERVAL_MS } from '../../nodes/TruvOrderTrigger/signingSecretCache';
+import { MISMATCH_REREAD_INTERVAL_MS } from '../../nodes/TruvOrderTrigger/credentialCache';
 import { fixtureJson } from '../helpers/fixtures';
 import {
 	e2eVersions,

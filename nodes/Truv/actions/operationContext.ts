@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { TruvCredentials } from '../shared/truvTransport';
+import type { TruvCredentials } from '../../shared/truvTransport';
 
 /** What an operation runs with: n8n's context, the input item and the credential read once. */
 export interface OperationContext {

@@ -6,7 +6,7 @@ import {
 	truvApiRequest,
 	truvListRequest,
 	type TruvEnvironment,
-} from '../shared/truvTransport';
+} from '../../shared/truvTransport';
 import { listLimit, type OperationContext, pathId, type TruvOperation } from './operationContext';
 
 const WEBHOOKS_PATH = '/v1/webhooks/';

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { truvListRequest } from '../shared/truvTransport';
+import { truvListRequest } from '../../shared/truvTransport';
 import {
 	filledFields,
 	listLimit,

@@ -3,7 +3,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { TASK_ERROR_STATUSES } from '../../../nodes/TruvOrderTrigger/taskEventSchema';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import type { DeliveryRequest, DeliveryResult } from '../../../dev/n8n-core/n8nContexts';
@@ -20,7 +20,7 @@ const EMPLOYER_ID = '5f3ac3f3e28e4cc8a6e5b3c2a0e9c6a1';
 
 beforeEach(() => {
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 });
 
 let sequence = 0;

@@ -8,14 +8,14 @@ import {
 	SINGLE_PROCESS_STORED_LIMIT,
 	storedDeliveryKeys,
 } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
 
 const NODE_STATIC_DATA = 'node:Truv Order Trigger';
 
 beforeEach(() => {
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 });
 
 let sequence = 0;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { ORDER_EVENT_TYPES } from '../../../nodes/TruvOrderTrigger/orderEventSchemas';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
@@ -23,7 +23,7 @@ afterAll(() => {
 });
 beforeEach(() => {
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 });
 
 type SignatureKind =

@@ -4,7 +4,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
@@ -45,7 +45,7 @@ function expectNoExecution(result: { workflowData: unknown }) {
 
 beforeEach(() => {
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 });
 
 describe('routing genuine deliveries', () => {

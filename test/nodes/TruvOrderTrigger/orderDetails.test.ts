@@ -5,7 +5,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, INodeParameters } fro
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { ORDER_DETAILS_TIMEOUT_MS } from '../../../nodes/TruvOrderTrigger/orderDetails';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import { standInCredentials } from '../../helpers/truvNode';
 import type { DeliveryRequest, DeliveryResult } from '../../../dev/n8n-core/n8nContexts';
@@ -46,7 +46,7 @@ beforeEach(() => {
 	standIn.clearFaults();
 	standIn.resetCalls();
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 });
 
 let sequence = 0;

@@ -296,7 +296,9 @@ describe('deactivation', () => {
 		await node.activate();
 		standIn.removeWebhook(standIn.webhooks()[0].id);
 		expect(await node.delete()).toBe(true);
-		expect(standIn.calls).toContainEqual(expect.objectContaining({ method: 'DELETE', status: 404 }));
+		expect(standIn.calls).toContainEqual(
+			expect.objectContaining({ method: 'DELETE', status: 404 }),
+		);
 		expect(standIn.webhooks()).toEqual([]);
 	});
 

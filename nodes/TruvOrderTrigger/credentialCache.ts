@@ -6,7 +6,7 @@
  * The rule for reading it:
  * - a request whose `X-WEBHOOK-SIGN` is missing or malformed never reads the credential;
  * - otherwise it is read when no copy is remembered or the copy is older than
- *   {@link SIGNING_SECRET_TTL_MS} (60 s);
+ *   {@link CREDENTIAL_TTL_MS} (60 s);
  * - a well-formed signature that matches none of the remembered secrets reads it again only when
  *   the copy is at least {@link MISMATCH_REREAD_INTERVAL_MS} (10 s) old, and is refused against
  *   the remembered secrets before that;
@@ -23,12 +23,8 @@
  */
 import type { INode, IWebhookFunctions } from 'n8n-workflow';
 
-import {
-	readTruvCredentials,
-	signingSecrets,
-	TRUV_CREDENTIAL_TYPE,
-} from '../Truv/shared/truvTransport';
-import type { TruvCredentials } from '../Truv/shared/truvTransport';
+import { readTruvCredentials, signingSecrets, TRUV_CREDENTIAL_TYPE } from '../shared/truvTransport';
+import type { TruvCredentials } from '../shared/truvTransport';
 import { verifyTruvSignature } from './truvSignature';
 import type { SignatureCheck } from './truvSignature';
 
@@ -37,7 +33,7 @@ import type { SignatureCheck } from './truvSignature';
  * secret removed from the credential is still accepted, and how long a changed Client ID or Base
  * URL takes to reach the order details lookup.
  */
-export const SIGNING_SECRET_TTL_MS = 60_000;
+export const CREDENTIAL_TTL_MS = 60_000;
 
 /**
  * How old the remembered copy of a credential must be before a well-formed signature that matches
@@ -63,7 +59,7 @@ function credentialIdOf(node: INode): string | undefined {
 
 function remembered(id: string | undefined): RememberedCredential | undefined {
 	const entry = id === undefined ? undefined : rememberedCredentials.get(id);
-	return entry && Date.now() - entry.readAt < SIGNING_SECRET_TTL_MS ? entry : undefined;
+	return entry && Date.now() - entry.readAt < CREDENTIAL_TTL_MS ? entry : undefined;
 }
 
 async function readNow(context: IWebhookFunctions): Promise<RememberedCredential> {
@@ -97,7 +93,7 @@ async function readCredential(
 
 /**
  * Checks a delivery's `X-WEBHOOK-SIGN` against the trigger's credential, reading the credential
- * only when it is not remembered, was read more than {@link SIGNING_SECRET_TTL_MS} ago, or its
+ * only when it is not remembered, was read more than {@link CREDENTIAL_TTL_MS} ago, or its
  * secrets do not match and were read {@link MISMATCH_REREAD_INTERVAL_MS} ago or more.
  */
 export async function verifyDeliverySignature(
@@ -142,7 +138,7 @@ export function forgetTruvCredential(node: INode): void {
 }
 
 /** Forgets every remembered credential, as a restart of n8n does. For tests. */
-export function forgetSigningSecrets(): void {
+export function forgetRememberedCredentials(): void {
 	rememberedCredentials.clear();
 	readsInFlight.clear();
 }

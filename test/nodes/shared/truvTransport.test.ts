@@ -10,7 +10,7 @@ import {
 	nextPagePath,
 	resolveEnvironment,
 	truvListRequest,
-} from '../../../nodes/Truv/shared/truvTransport';
+} from '../../../nodes/shared/truvTransport';
 import { runTruvNode, standInCredentials, truvNodeError } from '../../helpers/truvNode';
 
 const servers: Server[] = [];

@@ -2,10 +2,10 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import {
-	forgetSigningSecrets,
+	forgetRememberedCredentials,
 	MISMATCH_REREAD_INTERVAL_MS,
-	SIGNING_SECRET_TTL_MS,
-} from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+	CREDENTIAL_TTL_MS,
+} from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import { deliver, SANDBOX_SECRET, truvCredentials } from '../../../dev/n8n-core/n8nContexts';
 
@@ -80,7 +80,7 @@ async function deliverSigned(
 let now = Date.parse('2026-11-27T12:00:00Z');
 beforeEach(() => {
 	forgetProcessRecords();
-	forgetSigningSecrets();
+	forgetRememberedCredentials();
 	jest.spyOn(Date, 'now').mockImplementation(() => now);
 });
 afterEach(() => jest.restoreAllMocks());
@@ -95,7 +95,7 @@ test('reads the credential once for many genuine deliveries', async () => {
 
 test('a secret changed in the credential is accepted once the remembered copy is 10 s old, well before the minute', async () => {
 	expect(MISMATCH_REREAD_INTERVAL_MS).toBe(10_000);
-	expect(MISMATCH_REREAD_INTERVAL_MS).toBeLessThan(SIGNING_SECRET_TTL_MS);
+	expect(MISMATCH_REREAD_INTERVAL_MS).toBeLessThan(CREDENTIAL_TTL_MS);
 	const credential = countedCredential();
 	await deliverSigned(credential, SANDBOX_SECRET);
 	credential.secret = ROTATED_SECRET;
@@ -120,7 +120,7 @@ test('refuses the removed secret once the remembered one has expired', async () 
 	await deliverSigned(credential, SANDBOX_SECRET);
 	credential.secret = ROTATED_SECRET;
 
-	now += SIGNING_SECRET_TTL_MS;
+	now += CREDENTIAL_TTL_MS;
 	const result = await deliverSigned(credential, SANDBOX_SECRET);
 	expect(result.status).toBe(401);
 	expect(result.body).toMatchObject({ outcome: 'invalid_signature' });

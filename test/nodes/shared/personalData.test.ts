@@ -8,7 +8,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { Truv } from '../../../nodes/Truv/Truv.node';
 import { TruvOrderTrigger } from '../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { forgetSigningSecrets } from '../../../nodes/TruvOrderTrigger/signingSecretCache';
+import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { deliver } from '../../../dev/n8n-core/n8nContexts';
 import {
 	startTruvStandIn,
@@ -176,7 +176,7 @@ describe('the trigger leaves no personal value of order_details outside its list
 	afterAll(async () => await standIn.close());
 	beforeEach(() => {
 		forgetProcessRecords();
-		forgetSigningSecrets();
+		forgetRememberedCredentials();
 	});
 
 	test('an accepted order delivery with Include Order Details', async () => {

@@ -22,12 +22,14 @@ import type {
 	ITaskDataConnections,
 	IWebhookData,
 	IWorkflowExecuteAdditionalData,
+	NodeExecutionHint,
 	WorkflowActivateMode,
 	WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { createRunExecutionData, Workflow } from 'n8n-workflow';
 
 import { TruvApi } from '../../credentials/TruvApi.credentials';
+import { processedDataStore } from './processedDataStore';
 // The explicit .ts: tools run under tsx, whose resolver would otherwise find the codex file
 // TruvOrderTrigger.node.json before TruvOrderTrigger.node.ts.
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node.ts';
@@ -240,6 +242,10 @@ function fakeExpressResponse(recorded: RecordedResponse) {
 			events.on(event, listener);
 			return response;
 		},
+		/** The client closes the connection before an answer (Truv gives up after 10 s). */
+		clientHangsUp() {
+			events.emit('close');
+		},
 		/** A new request on the same response object: listeners of the last one are gone. */
 		reset() {
 			events.removeAllListeners();
@@ -260,6 +266,8 @@ export interface DeliveryRequest extends ContextOptions {
 	 * storing fails, and n8n then answers 500. Stored at once by default.
 	 */
 	storeExecution?: () => Promise<boolean>;
+	/** The client closes the connection while n8n is still storing the execution. */
+	clientHangsUpWhileStoring?: boolean;
 }
 
 export interface DeliveryResult {
@@ -294,6 +302,7 @@ export interface DeliveryRunner {
 		rawBody: Buffer | undefined,
 		headers?: DeliveryRequest['headers'],
 		storeExecution?: DeliveryRequest['storeExecution'],
+		clientHangsUpWhileStoring?: boolean,
 	): Promise<DeliveryResult>;
 	workflow: Workflow;
 }
@@ -331,7 +340,12 @@ export function deliveryRunner(
 	);
 	return {
 		workflow,
-		async run(rawBody, headers, storeExecution = options.storeExecution) {
+		async run(
+			rawBody,
+			headers,
+			storeExecution = options.storeExecution,
+			clientHangsUpWhileStoring = options.clientHangsUpWhileStoring,
+		) {
 			httpResponse.reset();
 			httpRequest.headers = normaliseHeaders(headers);
 			httpRequest.rawBody = rawBody;
@@ -357,7 +371,9 @@ export function deliveryRunner(
 			if (!recorded.sent && result.webhookResponse !== undefined) {
 				// What n8n does for `responseData: ''` once it has stored the execution, or when
 				// storing fails.
-				if ((await storeExecution?.()) ?? true) {
+				const storing = storeExecution?.() ?? Promise.resolve(true);
+				if (clientHangsUpWhileStoring) httpResponse.clientHangsUp();
+				if (await storing) {
 					httpResponse.status(200).json(result.webhookResponse);
 				} else {
 					httpResponse.status(500).json({ code: 0, message: 'Error in workflow' });
@@ -435,8 +451,11 @@ export interface TriggerExecutionOptions extends ContextOptions {
  */
 export function triggerExecution(options: TriggerExecutionOptions): {
 	workflow: Workflow;
+	/** The hints the step added, as n8n shows them in the output pane. */
+	hints: NodeExecutionHint[];
 	run(): Promise<INodeExecutionData[][]>;
 } {
+	processedDataStore();
 	const { workflow, node } = buildWorkflow(options);
 	const inputData: ITaskDataConnections = { main: options.outputs };
 	const context = new ExecuteContext(
@@ -454,6 +473,7 @@ export function triggerExecution(options: TriggerExecutionOptions): {
 	releaseSshCleanupTimer();
 	return {
 		workflow,
+		hints: (context as unknown as { hints: NodeExecutionHint[] }).hints,
 		run: async () => (await nodeType.execute!.call(context)) as INodeExecutionData[][],
 	};
 }

@@ -22,6 +22,7 @@
  * through the Secondary Access Secret refuses none.
  */
 import type { INode, IWebhookFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { readTruvCredentials, signingSecrets, TRUV_CREDENTIAL_TYPE } from '../shared/truvTransport';
 import type { TruvCredentials } from '../shared/truvTransport';
@@ -49,6 +50,10 @@ interface RememberedCredential {
 
 // Keyed by credential id: the same credential used by several triggers is read once.
 const rememberedCredentials = new Map<string, RememberedCredential>();
+// Reads that failed, by credential id: a credential n8n cannot read (deleted, or encrypted with
+// another key) is tried again at most every MISMATCH_REREAD_INTERVAL_MS, so that forged requests
+// cannot make every request read it.
+const failedReads = new Map<string, { error: NodeOperationError; at: number }>();
 // Reads under way, by credential id: deliveries that need the credential while it is being read
 // wait for that read instead of starting their own (twenty deliveries after a restart, one read).
 const readsInFlight = new Map<string, Promise<RememberedCredential>>();
@@ -76,6 +81,8 @@ async function readCredential(
 	id: string | undefined,
 ): Promise<RememberedCredential> {
 	if (id === undefined) return await readNow(context);
+	const failed = failedReads.get(id);
+	if (failed && Date.now() - failed.at < MISMATCH_REREAD_INTERVAL_MS) throw failed.error;
 	const underWay = readsInFlight.get(id);
 	if (underWay) return await underWay;
 	const read = readNow(context);
@@ -84,9 +91,15 @@ async function readCredential(
 		const entry = await read;
 		// A read the credential was forgotten during may carry the keys Truv just refused.
 		if (readsInFlight.get(id) === read) rememberedCredentials.set(id, entry);
+		failedReads.delete(id);
 		return entry;
+	} catch (error) {
+		const failure = new NodeOperationError(context.getNode(), (error as Error).message);
+		if (readsInFlight.get(id) === read) failedReads.set(id, { error: failure, at: Date.now() });
+		throw failure;
 	} finally {
-		// Failed or not, the next delivery that needs the credential starts a read of its own.
+		// The next delivery that needs the credential starts a read of its own (a failed one only
+		// after MISMATCH_REREAD_INTERVAL_MS).
 		if (readsInFlight.get(id) === read) readsInFlight.delete(id);
 	}
 }
@@ -135,10 +148,12 @@ export function forgetTruvCredential(node: INode): void {
 	if (id === undefined) return;
 	rememberedCredentials.delete(id);
 	readsInFlight.delete(id);
+	failedReads.delete(id);
 }
 
 /** Forgets every remembered credential, as a restart of n8n does. For tests. */
 export function forgetRememberedCredentials(): void {
 	rememberedCredentials.clear();
 	readsInFlight.clear();
+	failedReads.clear();
 }

@@ -1,22 +1,23 @@
 import type {
 	IDataObject,
-	INode,
 	INodeExecutionData,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { claimDelivery } from './deliveryDeduplication';
+import { claimDelivery, triggerKeyOf } from './deliveryDeduplication';
 import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
 import { SAMPLE_HEADER, sampleMarker, sampleSource, samplesRequested } from './sampleEvents';
 import type { SampleSource } from './sampleEvents';
 import { verifyDeliverySignature } from './credentialCache';
+import type { SignatureCheck } from './truvSignature';
 import { configuredStatuses } from './statusFilter';
 import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
 import { CONNECTION_FAILED_OUTPUT, triggerOutputCount } from './triggerOutputs';
+import { unreadableDeliveryItem } from './unreadableDelivery';
 
 /**
  * Truv's order payloads are well under 2 kB; anything far larger is not a Truv delivery and is
@@ -30,7 +31,8 @@ export type DeliveryOutcome =
 	| 'duplicate'
 	| 'invalid_signature'
 	| 'invalid_payload'
-	| 'payload_too_large';
+	| 'payload_too_large'
+	| 'credential_unreadable';
 
 interface DeliveryAnswer {
 	status: number;
@@ -133,7 +135,6 @@ interface InvalidDelivery {
 	problems: string[];
 	eventType?: string;
 	webhookId?: string;
-	payload?: unknown;
 }
 
 type Screening =
@@ -158,7 +159,6 @@ function invalidEvent(eventType: string, payload: IDataObject, problems: string[
 			message: `Invalid ${eventType} payload: ${problems.join('; ')}`,
 			problems,
 			eventType,
-			payload,
 			...(typeof payload.webhook_id === 'string' ? { webhookId: payload.webhook_id } : {}),
 		},
 	};
@@ -179,10 +179,10 @@ function screenOrderEvent(
 	if (eventType === 'order-status-updated') {
 		const statuses = configuredStatuses(context);
 		const { status } = payload;
-		// A status that is not a string is for validation to report, not for the filter to drop.
-		if (statuses && typeof status === 'string' && !statuses.has(status)) {
+		// A status that is missing or not a string is not one of the selected statuses either.
+		if (statuses && !(typeof status === 'string' && statuses.has(status))) {
 			return ignored(
-				`Status ${status} is not selected in this trigger's status filter`,
+				`Status ${JSON.stringify(status ?? null)} is not selected in this trigger's status filter`,
 				payload.webhook_id,
 			);
 		}
@@ -252,7 +252,6 @@ function screenDelivery(
 			invalid: {
 				message: 'The body must be a JSON object',
 				problems: ['body: expected a JSON object'],
-				payload,
 			},
 		};
 	}
@@ -262,7 +261,6 @@ function screenDelivery(
 			invalid: {
 				message: 'Invalid Truv payload: event_type: expected a non-empty string',
 				problems: ['event_type: expected a non-empty string'],
-				payload,
 				...(typeof payload.webhook_id === 'string' ? { webhookId: payload.webhook_id } : {}),
 			},
 		};
@@ -279,45 +277,37 @@ function screenDelivery(
 	);
 }
 
-/** How much of an invalid delivery the failed execution quotes: enough to recognise it. */
-const QUOTED_PAYLOAD_CHARS = 2000;
-
 /**
- * A genuine (signed) delivery that does not match Truv's format. Refusing it would make Truv send
- * the same bytes again until it disables the endpoint, losing every later event, so it is
- * acknowledged, and then reported by failing this execution: the user sees it in the executions
- * list, and n8n's Error Workflow runs for it. Unsigned (Verify Signature off), it is refused.
+ * A delivery that does not match Truv's documented format. Signed, it came from Truv: it is
+ * acknowledged and its execution fails naming the problems (see unreadableDelivery.ts). Unsigned
+ * (Verify Signature off), it is refused.
  */
 function invalidDelivery(
 	context: IWebhookFunctions,
-	node: INode,
+	rawBody: Buffer,
 	invalid: InvalidDelivery,
 	signatureVerified: boolean,
+	selectedEvents: string[],
+	answerFirst: boolean,
 ): IWebhookResponseData {
 	if (!signatureVerified) {
 		return answer(context, { status: 400, outcome: 'invalid_payload', message: invalid.message });
 	}
-	answer(context, {
+	const reply: DeliveryAnswer = {
 		status: 200,
 		outcome: 'invalid_payload',
 		message: `${invalid.message}. Acknowledged so that Truv does not send it again; the workflow's execution reports it as failed`,
 		...(invalid.webhookId === undefined ? {} : { webhookId: invalid.webhookId }),
-	});
-	const quoted =
-		invalid.payload === undefined
-			? undefined
-			: JSON.stringify(invalid.payload).slice(0, QUOTED_PAYLOAD_CHARS);
-	const what =
-		invalid.eventType === undefined
-			? 'a delivery'
-			: `${/^[aeiou]/.test(invalid.eventType) ? 'an' : 'a'} ${invalid.eventType} event`;
-	throw new NodeOperationError(node, `Truv sent ${what} this trigger cannot read`, {
-		description: [
-			`Problems: ${invalid.problems.join('; ')}.`,
-			'The delivery was signed with your Access Secret, so it came from Truv; it was acknowledged, so Truv will not send it again.',
-			...(quoted === undefined ? [] : [`Received: ${quoted}`]),
-		].join('\n'),
-	});
+	};
+	const item = unreadableDeliveryItem(invalid.problems, invalid.eventType, rawBody);
+	const outputs = Array.from({ length: triggerOutputCount(selectedEvents) }, (_, index) =>
+		index === 0 ? [item] : [],
+	);
+	if (answerFirst) {
+		answer(context, reply);
+		return { noWebhookResponse: true, workflowData: outputs };
+	}
+	return { workflowData: outputs, webhookResponse: acknowledgement(reply) };
 }
 
 // Headers that carry someone's credentials: never copied into execution data.
@@ -335,12 +325,11 @@ function shareableHeaders(headers: IDataObject): IDataObject {
 }
 
 /**
- * Settles a claimed delivery once Truv has its answer. By default n8n answers after storing the
- * execution: a 2xx means it is stored; anything else (n8n could not store it: a locked or full
- * database, a queue that refused it) means Truv retries, and the retry must run. A connection
- * Truv closed before the answer leaves it unknown whether n8n stored it, so the claim is kept:
- * running a delivery twice is what duplicate tracking exists to prevent. Acknowledged before the
- * execution, the claim is final at once, as that option documents.
+ * Settles a claimed delivery once Truv has its answer (deliveryDeduplication.ts, rule 1). By
+ * default n8n answers after storing the execution: a 2xx sent means it is stored. Any other answer
+ * means n8n could not store it, and a connection closed before the answer leaves it unknown: both
+ * release the claim, so that Truv's retry can run; if n8n did store it after all, the execution
+ * step recognises the retry. Acknowledged before the execution, the claim is final at once.
  */
 function settleWithAnswer(
 	context: IWebhookFunctions,
@@ -353,7 +342,8 @@ function settleWithAnswer(
 	}
 	const response = context.getResponseObject();
 	response.once('finish', () => settle(response.statusCode < 300));
-	response.once('close', () => settle(true));
+	// After 'finish' this settles nothing: a claim settles once.
+	response.once('close', () => settle(false));
 }
 
 /**
@@ -373,7 +363,18 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const node = this.getNode();
 	const signatureVerified = this.getNodeParameter('verifySignature', true) as boolean;
 	if (signatureVerified) {
-		const check = await verifyDeliverySignature(this, node, rawBody, headers['x-webhook-sign']);
+		let check: SignatureCheck;
+		try {
+			check = await verifyDeliverySignature(this, node, rawBody, headers['x-webhook-sign']);
+		} catch (error) {
+			// A deleted credential, or one n8n cannot decrypt after an encryption key change: no
+			// delivery can be checked. 503, so that Truv retries genuine ones once it is fixed.
+			return answer(this, {
+				status: 503,
+				outcome: 'credential_unreadable',
+				message: `The trigger's Truv API credential cannot be read, so no delivery can be checked (${(error as Error).message}). Select a working credential in the trigger`,
+			});
+		}
 		if (!check.valid) {
 			return answer(this, { status: 401, outcome: 'invalid_signature', message: check.message });
 		}
@@ -382,24 +383,29 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	const selectedEvents = this.getNodeParameter('events', []) as string[];
 	const screening = screenDelivery(this, rawBody, selectedEvents);
 	if ('refusal' in screening) return answer(this, screening.refusal);
-	if ('invalid' in screening) {
-		return invalidDelivery(this, node, screening.invalid, signatureVerified);
-	}
-	const { webhookId, output, orderId } = screening.accepted;
-
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 	const answerFirst = options.acknowledge === 'beforeExecution';
+	if ('invalid' in screening) {
+		return invalidDelivery(
+			this,
+			rawBody,
+			screening.invalid,
+			signatureVerified,
+			selectedEvents,
+			answerFirst,
+		);
+	}
+	const { webhookId, output, orderId } = screening.accepted;
 	// Test URL deliveries are often the same sample sent again while building a workflow.
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
-		const recordKey = `${this.getWorkflow().id ?? ''}:${node.id ?? node.name}`;
-		const staticData = this.getWorkflowStaticData('node');
-		let claim = claimDelivery(staticData, recordKey, webhookId);
+		const triggerKey = triggerKeyOf(this.getWorkflow().id, node);
+		let claim = claimDelivery(triggerKey, webhookId);
 		// A copy that arrives while the first is being answered waits for it: once n8n has stored
 		// that one's execution it is a duplicate; if n8n failed to, this copy runs instead.
-		while (claim.status === 'inFlight') {
+		while (claim.status === 'answering') {
 			claim = (await claim.outcome)
 				? { status: 'duplicate' }
-				: claimDelivery(staticData, recordKey, webhookId);
+				: claimDelivery(triggerKey, webhookId);
 		}
 		if (claim.status === 'duplicate') {
 			return answer(this, {
@@ -419,8 +425,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		webhookId,
 	};
 	// Answered here, before n8n stores the execution (and before the order lookup, which Truv then
-	// does not wait for); n8n saves the static data (with this delivery's id) before it starts the
-	// execution.
+	// does not wait for).
 	if (answerFirst) answer(this, accepted);
 
 	let json = screening.accepted.json;

@@ -190,21 +190,26 @@ test('twenty concurrent genuine deliveries on a cold cache read the credential o
 	expect(credential.reads).toBe(1);
 });
 
-test('a failed read fails the deliveries waiting for it, and the next delivery reads again', async () => {
+test('a failed read answers the deliveries waiting for it 503, and is tried again only after the interval', async () => {
 	const credential = heldCredential();
 	const deliveries = Array.from(
 		{ length: 5 },
 		async () => await deliverSigned(credential, SANDBOX_SECRET),
 	);
-	const settled = Promise.allSettled(deliveries);
 	await letDeliveriesRun();
 	const readsOpen = credential.settleReads(new Error('Credentials could not be decrypted'));
-	const failed = await settled;
+	const answered = await Promise.all(deliveries);
 	expect(readsOpen).toBe(1);
-	expect(failed.map(({ status }) => status)).toEqual(Array(5).fill('rejected'));
+	expect(answered.map(({ status }) => status)).toEqual(Array(5).fill(503));
+	expect(answered[0].body.message).toMatch(/credential cannot be read.*could not be decrypted/);
+	expect(answered.every(({ workflowData }) => workflowData === undefined)).toBe(true);
 	expect(credential.reads).toBe(1);
 
-	// Nothing of the failure is remembered: no interval to wait, the credential is read at once.
+	// A flood of (forged) requests right after reads nothing: the failure is remembered a while.
+	expect((await deliverSigned(credential, SANDBOX_SECRET)).status).toBe(503);
+	expect(credential.reads).toBe(1);
+
+	now += MISMATCH_REREAD_INTERVAL_MS;
 	const next = deliverSigned(credential, SANDBOX_SECRET);
 	await letDeliveriesRun();
 	credential.settleReads();

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
+import { UNREADABLE_DELIVERY_FIELD } from '../../../nodes/TruvOrderTrigger/unreadableDelivery';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { ORDER_EVENT_TYPES } from '../../../nodes/TruvOrderTrigger/orderEventSchemas';
@@ -195,10 +196,19 @@ function assertAnswered(result: DeliveryResult) {
 	expect(result.body.received).toBe(result.status < 300);
 }
 
+/**
+ * The item the workflow runs with, if any. A signed delivery the trigger cannot read starts an
+ * execution that fails at once (its item only carries the problems): that is not a run.
+ */
 function executed(result: DeliveryResult): IDataObject | undefined {
 	const items = (result.workflowData ?? []).flat();
 	expect(items.length).toBeLessThanOrEqual(1);
-	return items[0]?.json;
+	const json = items[0]?.json;
+	if (json !== undefined && UNREADABLE_DELIVERY_FIELD in json) {
+		expect(result.body.outcome).toBe('invalid_payload');
+		return undefined;
+	}
+	return json;
 }
 
 const settings = (offset: number) => ({ seed: SEED + offset, numRuns: RUNS, endOnFailure: true });

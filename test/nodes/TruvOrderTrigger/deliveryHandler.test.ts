@@ -5,14 +5,16 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
+import { processedDataStore } from '../../../dev/n8n-core/processedDataStore';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
-import type { DeliveryRequest } from '../../../dev/n8n-core/n8nContexts';
+import type { DeliveryRequest, DeliveryResult } from '../../../dev/n8n-core/n8nContexts';
 import {
 	deliver,
 	deliveryRunner,
 	SANDBOX_SECRET,
+	triggerExecution,
 	truvCredentials,
 } from '../../../dev/n8n-core/n8nContexts';
 
@@ -41,6 +43,17 @@ function orderBody(fixture: string, changes: IDataObject = {}): Buffer {
 
 function expectNoExecution(result: { workflowData: unknown }) {
 	expect(result.workflowData).toBeUndefined();
+}
+
+/** What the execution n8n starts for `result` fails with, if it fails: the trigger's step. */
+async function failedExecution(result: DeliveryResult): Promise<Error | undefined> {
+	if (result.workflowData === undefined) return undefined;
+	try {
+		await triggerExecution({ outputs: result.workflowData }).run();
+		return undefined;
+	} catch (error) {
+		return error as Error;
+	}
 }
 
 beforeEach(() => {
@@ -300,12 +313,11 @@ describe('payload validation', () => {
 			expect(result.status).toBe(200);
 			expect(result.body).toMatchObject({ received: true, outcome: 'invalid_payload' });
 			expect(String(result.body.message)).toMatch(message);
-			expectNoExecution(result);
-			expect(result.failedExecutionError).toBeInstanceOf(NodeOperationError);
-			expect(result.failedExecutionError!.message).toBe(
+			expect(await failedExecution(result)).toBeInstanceOf(NodeOperationError);
+			expect((await failedExecution(result))!.message).toBe(
 				'Truv sent a delivery this trigger cannot read',
 			);
-			expect((result.failedExecutionError as NodeOperationError).description).toMatch(message);
+			expect(((await failedExecution(result)) as NodeOperationError).description).toMatch(message);
 		},
 	);
 
@@ -314,13 +326,13 @@ describe('payload validation', () => {
 		expect(result.status).toBe(400);
 		expect(result.body).toMatchObject({ received: false, outcome: 'invalid_payload' });
 		expectNoExecution(result);
-		expect(result.failedExecutionError).toBeUndefined();
+		expect(await failedExecution(result)).toBeUndefined();
 	});
 
 	test('acknowledges an empty signed body and reports it; answers 400 to it unsigned', async () => {
 		const signed = await genuine(Buffer.alloc(0));
 		expect(signed.status).toBe(200);
-		expect(signed.failedExecutionError?.message).toBe(
+		expect((await failedExecution(signed))?.message).toBe(
 			'Truv sent a delivery this trigger cannot read',
 		);
 		const unsigned = await deliver({
@@ -340,8 +352,7 @@ describe('payload validation', () => {
 		expect(result.body.message).toBe(
 			"Invalid order-status-updated payload: webhook_id: expected string, received number; order_id: expected string, received undefined. Acknowledged so that Truv does not send it again; the workflow's execution reports it as failed",
 		);
-		expectNoExecution(result);
-		const error = result.failedExecutionError as NodeOperationError;
+		const error = (await failedExecution(result)) as NodeOperationError;
 		expect(error.message).toBe('Truv sent an order-status-updated event this trigger cannot read');
 		expect(error.description).toContain(
 			'Problems: webhook_id: expected string, received number; order_id: expected string, received undefined.',
@@ -353,7 +364,7 @@ describe('payload validation', () => {
 		const result = await genuine(orderBody('order-refresh-failed', { status: null }));
 		expect(result.status).toBe(200);
 		expect(result.body.outcome).toBe('invalid_payload');
-		expect(result.failedExecutionError?.message).toBe(
+		expect((await failedExecution(result))?.message).toBe(
 			'Truv sent an order-refresh-failed event this trigger cannot read',
 		);
 	});
@@ -364,7 +375,7 @@ describe('payload validation', () => {
 			parameters: { events: ['task-status-updated'] },
 		});
 		expect(result.status).toBe(200);
-		expect(result.failedExecutionError?.message).toBe(
+		expect((await failedExecution(result))?.message).toBe(
 			'Truv sent a task-status-updated event this trigger cannot read',
 		);
 	});
@@ -487,6 +498,18 @@ describe('event and status filters', () => {
 		expect(custom.workflowData![1]).toHaveLength(1);
 	});
 
+	test('screens out a status that is null or missing when a status filter is set', async () => {
+		const parameters = { orderStatuses: ['completed'] };
+		for (const changes of [{ status: null }, { status: undefined }]) {
+			const result = await genuine(orderBody('order-status-updated-completed', changes), {
+				parameters,
+			});
+			expect(result.body.outcome).toBe('ignored');
+			expect(result.body.message).toMatch(/status filter/);
+			expectNoExecution(result);
+		}
+	});
+
 	test('does not apply the status filter to the other order events', async () => {
 		const parameters = { orderStatuses: ['completed'] };
 		const failed = await genuine(orderBody('order-refresh-failed'), { parameters });
@@ -495,40 +518,44 @@ describe('event and status filters', () => {
 });
 
 describe('duplicate deliveries', () => {
+	/** A delivery, and (when n8n stored and answered it) the trigger's step in its execution. */
+	async function deliverAndRun(body: Buffer, extra: Partial<DeliveryRequest> = {}) {
+		const result = await genuine(body, extra);
+		const passedOn =
+			result.workflowData === undefined
+				? undefined
+				: await triggerExecution({
+						outputs: result.workflowData,
+						parameters: extra.parameters,
+					}).run();
+		return { result, ran: passedOn !== undefined && passedOn.some((items) => items.length > 0) };
+	}
+
+	beforeEach(() => processedDataStore().clear());
+
 	test('start the workflow once per webhook_id', async () => {
 		const body = orderBody('order-created');
 		const first = await genuine(body);
 		expect(first.workflowData).toBeDefined();
-		const second = await genuine(body, { staticData: first.staticData });
+		const second = await genuine(body);
 		expect(second.status).toBe(200);
 		expect(second.body.outcome).toBe('duplicate');
 		expectNoExecution(second);
 	});
 
-	test('are recognised after n8n restarts, from the saved static data', async () => {
+	test("are recognised after n8n restarts, in n8n's processed-data store", async () => {
 		const body = orderBody('order-refresh-failed');
-		const first = await genuine(body);
-		const saved = JSON.parse(JSON.stringify(first.staticData)) as IDataObject;
+		expect((await deliverAndRun(body)).ran).toBe(true);
 		forgetProcessRecords();
-		const afterRestart = await genuine(body, { staticData: saved });
-		expect(afterRestart.body.outcome).toBe('duplicate');
-		expectNoExecution(afterRestart);
+		const afterRestart = await deliverAndRun(body);
+		// Accepted for an execution, which passes nothing on: the store knows the delivery.
+		expect(afterRestart.result.body.outcome).toBe('accepted');
+		expect(afterRestart.ran).toBe(false);
 	});
 
-	test('survive concurrent deliveries that each saved a stale copy of the record', async () => {
-		// n8n loads static data per request and writes it back whole: both start from the same state.
-		const stale: IDataObject = {};
-		const a = orderBody('order-created');
-		const b = orderBody('order-status-updated-completed');
-		const first = await genuine(a, { staticData: JSON.parse(JSON.stringify(stale)) });
-		const second = await genuine(b, { staticData: JSON.parse(JSON.stringify(stale)) });
-		expect(first.workflowData).toBeDefined();
-		expect(second.workflowData).toBeDefined();
-		// The later write wins in the database; it must still know about the first delivery.
-		const saved = JSON.parse(JSON.stringify(second.staticData)) as IDataObject;
-		forgetProcessRecords();
-		expect((await genuine(a, { staticData: saved })).body.outcome).toBe('duplicate');
-		expect((await genuine(b, { staticData: saved })).body.outcome).toBe('duplicate');
+	test('write nothing to the static data of the webhook call', async () => {
+		const first = await genuine(orderBody('order-created'));
+		expect(first.staticData).toEqual({});
 	});
 
 	test('are tracked per trigger node and workflow', async () => {
@@ -540,9 +567,9 @@ describe('duplicate deliveries', () => {
 	test('run again when Skip Duplicate Deliveries is off', async () => {
 		const body = orderBody('order-created');
 		const parameters = { options: { skipDuplicates: false } };
-		const first = await genuine(body, { parameters });
-		const second = await genuine(body, { parameters, staticData: first.staticData });
-		expect(second.workflowData).toBeDefined();
+		await deliverAndRun(body, { parameters });
+		const second = await deliverAndRun(body, { parameters });
+		expect(second.ran).toBe(true);
 	});
 
 	test('are not tracked on the test URL, where the same sample is sent again and again', async () => {
@@ -556,11 +583,34 @@ describe('duplicate deliveries', () => {
 		const body = orderBody('order-created');
 		const failed = await genuine(body, { storeExecution: async () => false });
 		expect(failed.status).toBe(500);
-		const retry = await genuine(body, { staticData: failed.staticData });
-		expect(retry.body.outcome).toBe('accepted');
-		expect(retry.workflowData).toBeDefined();
-		const again = await genuine(body, { staticData: retry.staticData });
-		expect(again.body.outcome).toBe('duplicate');
+		const retry = await deliverAndRun(body);
+		expect(retry.result.body.outcome).toBe('accepted');
+		expect(retry.ran).toBe(true);
+		expect((await genuine(body)).body.outcome).toBe('duplicate');
+	});
+
+	test('Truv gives up waiting while n8n stores the execution, n8n then fails to store it: the retry runs, once', async () => {
+		const body = orderBody('order-created');
+		const failed = await genuine(body, {
+			clientHangsUpWhileStoring: true,
+			storeExecution: async () => false,
+		});
+		expect(failed.status).toBe(500);
+		const retry = await deliverAndRun(body);
+		expect(retry.ran).toBe(true);
+		forgetProcessRecords();
+		expect((await deliverAndRun(body)).ran).toBe(false);
+	});
+
+	test('Truv gives up waiting while n8n stores the execution, which n8n then stores: the retry is accepted and passes nothing on', async () => {
+		const body = orderBody('order-created');
+		const first = await deliverAndRun(body, { clientHangsUpWhileStoring: true });
+		expect(first.ran).toBe(true);
+		// Truv saw no answer: its retry is not answered as a duplicate from memory...
+		const retry = await deliverAndRun(body);
+		expect(retry.result.body.outcome).toBe('accepted');
+		// ...and its execution finds the first in the store.
+		expect(retry.ran).toBe(false);
 	});
 
 	test('a copy that arrives while the first is being stored waits, and is a duplicate once it is', async () => {
@@ -605,7 +655,7 @@ describe('duplicate deliveries', () => {
 		const parameters = { options: { acknowledge: 'beforeExecution' } };
 		const first = await genuine(body, { parameters, storeExecution: async () => false });
 		expect(first.body.outcome).toBe('accepted');
-		const copy = await genuine(body, { parameters, staticData: first.staticData });
+		const copy = await genuine(body, { parameters });
 		expect(copy.body.outcome).toBe('duplicate');
 	});
 
@@ -613,7 +663,7 @@ describe('duplicate deliveries', () => {
 		const body = orderBody('order-created');
 		const refused = await deliver({ rawBody: body, headers: {} });
 		expect(refused.status).toBe(401);
-		const genuineCopy = await genuine(body, { staticData: refused.staticData });
+		const genuineCopy = await genuine(body);
 		expect(genuineCopy.workflowData).toBeDefined();
 	});
 });

@@ -3,7 +3,6 @@
 // a manual run, as n8n's test webhook would.
 import type { IDataObject } from 'n8n-workflow';
 
-import { deliveryKey } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import {
 	BUILT_IN_SAMPLES,
 	builtInSample,
@@ -188,7 +187,15 @@ describe('sample events for Execute step', () => {
 		});
 		const { json } = emitted({ delivered });
 		expect(json).toEqual(event);
-		expect(JSON.stringify(staticData)).toContain(deliveryKey('prod0001'));
+		// Counted as a delivery: the same one again is a duplicate.
+		const again = await deliver({
+			rawBody: body,
+			headers: { 'x-webhook-sign': signTruvPayload(body, standIn.account.secrets.sandbox!) },
+			mode: 'webhook',
+			credentials: credentials(),
+			staticData,
+		});
+		expect(again.body.outcome).toBe('duplicate');
 	});
 
 	test('with Test Event left at waiting for Truv, Execute step registers the test URL as before', async () => {

@@ -108,6 +108,25 @@ export function triggerOutput(execution: Execution): {
 	return { output, json: (outputs[output]?.[0]?.json ?? {}) as Record<string, unknown> };
 }
 
+/**
+ * Whether the trigger's step passed its delivery on to the workflow: an execution of a delivery an
+ * earlier execution processed ends at the trigger, with a hint that says so.
+ */
+export function ranDelivery(execution: Execution): boolean {
+	return triggerOutput(execution).output >= 0;
+}
+
+/** Whether the execution ended at the trigger because an earlier one processed its delivery. */
+export function skippedAsProcessed(execution: Execution): boolean {
+	const run = execution.data?.resultData.runData[TRUV_TRIGGER_NAME]?.[0] as
+		| { hints?: Array<{ message?: string }> }
+		| undefined;
+	return (
+		!ranDelivery(execution) &&
+		(run?.hints ?? []).some((hint) => /already processed/.test(hint.message ?? ''))
+	);
+}
+
 interface QueuedTriggerData {
 	executionData?: {
 		nodeExecutionStack?: Array<{

@@ -2,7 +2,7 @@
 // which n8n's own Community Nodes installer installs it.
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -127,4 +127,30 @@ export async function readTarballPackageJson(tarballPath: string): Promise<Packa
 		cwd: dirname(tarballPath),
 	});
 	return JSON.parse(stdout) as PackageJson;
+}
+
+/**
+ * Packs the repository as it was at `commit` (a build of an earlier release, for upgrade tests):
+ * its files from git, built with this checkout's devDependencies (the lockfile must not have
+ * changed since), packed as `npm publish` would. The tarball's folder is the caller's to remove.
+ */
+export async function packRepositoryAt(repoDir: string, commit: string): Promise<string> {
+	const checkout = await mkdtemp(join(tmpdir(), 'n8n-nodes-truv-at-'));
+	try {
+		const archive = join(checkout, 'source.tar');
+		await runCommand('git', ['archive', '--format=tar', '-o', archive, commit], { cwd: repoDir });
+		await runCommand('tar', ['-xf', archive, '-C', checkout], { cwd: checkout });
+		await rm(archive);
+		const [then, now] = await Promise.all([
+			readFile(join(checkout, 'package-lock.json'), 'utf8'),
+			readFile(join(repoDir, 'package-lock.json'), 'utf8'),
+		]);
+		if (then !== now) {
+			throw new Error(`package-lock.json changed since ${commit}: its build needs its own install`);
+		}
+		await symlink(join(repoDir, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+		return await packRepository(checkout);
+	} finally {
+		await rm(checkout, { recursive: true, force: true });
+	}
 }

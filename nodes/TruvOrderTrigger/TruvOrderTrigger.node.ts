@@ -243,12 +243,13 @@ export class TruvOrderTrigger implements INodeType {
 						// n8n shows an option's description on one line, cut to the width of the dropdown:
 						// each states its trade-off in a few words, the parameter's description in full.
 						description:
-							'When Truv gets its 200 for an accepted delivery. After storing (default): if n8n crashes, no acknowledged delivery is lost, and n8n paces bursts. Before starting: faster under bursts, but a delivery acknowledged just before a crash has no execution, and Truv does not send it again.',
+							'When Truv gets its 200 for an accepted delivery. After storing (default): every delivery Truv saw acknowledged has a stored execution; if n8n crashes, retry the crashed ones from the executions list. Bursts are paced by n8n. Before starting: faster under bursts, but a delivery acknowledged just before a crash has no execution, and Truv does not send it again.',
 						options: [
 							{
 								name: 'After Storing the Execution (Safest)',
 								value: 'executionStored',
-								description: 'No acknowledged delivery is lost if n8n crashes',
+								description:
+									'After a crash, acknowledged deliveries are stored executions to retry',
 							},
 							{
 								name: 'Before Starting the Execution (Fastest)',
@@ -277,7 +278,7 @@ export class TruvOrderTrigger implements INodeType {
 						type: 'boolean',
 						default: true,
 						description:
-							'Whether to start the workflow only once per webhook_id: Truv may deliver an event more than once',
+							"Whether to run the workflow only once per webhook_id: Truv may deliver an event more than once. A copy is acknowledged without an execution, or, after a restart or on another n8n process, its execution ends at this trigger with a note. Uses n8n's record of processed items (the last 1,000 deliveries).",
 					},
 				],
 			},
@@ -302,8 +303,8 @@ export class TruvOrderTrigger implements INodeType {
 		return await handleTruvDelivery.call(this);
 	}
 
-	// Without it n8n passes webhook()'s items on by itself; with it, the trigger also runs inside
-	// the execution it started, where what it records is saved by n8n 2.41 too.
+	// The trigger's step in the execution a delivery started (on a worker, in queue mode): where
+	// n8n's processed-data store is within reach (see deliveryDeduplication.ts).
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await runDeliveryExecution.call(this);
 	}

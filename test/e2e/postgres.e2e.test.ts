@@ -3,6 +3,7 @@
 // trigger's node version is a whole number. Every n8n version gets a new database on one
 // throwaway server.
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import { mkdtemp, readFile, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
@@ -14,7 +15,6 @@ import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import { startN8n, type CreatedCredential, type N8nInstance } from '../../dev/n8n/n8nInstance';
 import { startPostgres, type PostgresServer } from '../../dev/n8n/postgresServer';
 import { provisionN8n } from '../../dev/n8n/runtimes';
-import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import { deliveryKey } from '../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { TruvOrderTrigger } from '../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
@@ -34,6 +34,8 @@ import {
 	ORDER_FIXTURES,
 	OUTPUT_INDEX,
 	PACKAGE_NODE_TYPES,
+	ranDelivery,
+	skippedAsProcessed,
 	triggerOutput,
 	truvWebhooks,
 	usePackedRepository,
@@ -304,55 +306,65 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 				(execution) => triggerOutput(execution).json.webhook_id === duplicated.webhook_id,
 			),
 		).toHaveLength(1);
-		// The trigger remembers deliveries in the workflow's static data, which n8n saves after
-		// answering: what a restart will read back.
-		await waitFor(
-			async () => {
-				const [staticData] = await rows(
-					`SELECT "staticData"::text FROM workflow_entity WHERE id = ${sqlText(routingWorkflowId)}`,
-				);
-				if (!staticData?.includes(deliveryKey(String(duplicated.webhook_id)))) {
-					throw new Error(`static data ${staticData}`);
-				}
-				return true;
-			},
-			{ timeoutMs: 30_000, description: 'the delivery record in workflow_entity' },
+		// The execution recorded it in n8n's processed-data store: what a restart, or another
+		// process, reads back.
+		const entry = createHash('md5')
+			.update(deliveryKey(String(duplicated.webhook_id)))
+			.digest('base64');
+		const [stored] = await rows(
+			`SELECT value::text FROM processed_data WHERE "workflowId" = ${sqlText(routingWorkflowId)}`,
 		);
+		expect(stored).toContain(entry);
 	});
+
+	/** Makes PostgreSQL take `seconds` over every new execution, then refuse it or store it. */
+	async function slowExecutionStore(seconds: number, then: 'refuse' | 'store') {
+		const outcome =
+			then === 'refuse'
+				? "RAISE EXCEPTION 'could not extend file: No space left on device';"
+				: 'RETURN NEW;';
+		await postgres.query(
+			n8n.database,
+			`CREATE FUNCTION truv_e2e_store_execution() RETURNS trigger AS $$
+				BEGIN PERFORM pg_sleep(${seconds}); ${outcome} END
+			$$ LANGUAGE plpgsql;
+			CREATE TRIGGER truv_e2e_store_execution BEFORE INSERT ON execution_entity
+				FOR EACH ROW EXECUTE FUNCTION truv_e2e_store_execution();`,
+		);
+		return async () =>
+			await postgres.query(
+				n8n.database,
+				`DROP TRIGGER truv_e2e_store_execution ON execution_entity;
+				DROP FUNCTION truv_e2e_store_execution();`,
+			);
+	}
+
+	/** The status and outcome of each delivery's single attempt. */
+	const answersOf = (
+		results: Array<{ attempts: Array<{ status: number | null; responseBody?: string }> }>,
+	) =>
+		results.map(({ attempts }) => {
+			const [attempt] = attempts;
+			return [attempt.status, JSON.parse(attempt.responseBody ?? '{}').outcome];
+		});
 
 	test('a delivery whose execution PostgreSQL refused to store gets an error, and runs once when Truv sends it again', async () => {
 		const before = await routingCount();
 		const event = freshEvent('order-refresh-failed');
 		const body = Buffer.from(JSON.stringify(event));
 		// For a moment the database refuses every new execution, as a full disk would.
-		await postgres.query(
-			n8n.database,
-			`CREATE FUNCTION truv_e2e_refuse_execution() RETURNS trigger AS $$
-				BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END
-			$$ LANGUAGE plpgsql;
-			CREATE TRIGGER truv_e2e_refuse_execution BEFORE INSERT ON execution_entity
-				FOR EACH ROW EXECUTE FUNCTION truv_e2e_refuse_execution();`,
-		);
+		const restore = await slowExecutionStore(0, 'refuse');
 		let refused;
 		try {
 			refused = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
 		} finally {
-			await postgres.query(
-				n8n.database,
-				`DROP TRIGGER truv_e2e_refuse_execution ON execution_entity;
-				DROP FUNCTION truv_e2e_refuse_execution();`,
-			);
+			await restore();
 		}
 		expect(refused.attempts.map((attempt) => attempt.status)).toEqual([500]);
 		// Truv's retry of the same signed bytes, then one more copy.
 		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
 		const copy = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
-		expect(
-			[retried, copy].map(({ attempts }) => {
-				const [attempt] = attempts;
-				return [attempt.status, JSON.parse(attempt.responseBody ?? '{}').outcome];
-			}),
-		).toEqual([
+		expect(answersOf([retried, copy])).toEqual([
 			[200, 'accepted'],
 			[200, 'duplicate'],
 		]);
@@ -364,6 +376,75 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		).toHaveLength(1);
 	});
 
+	test('Truv gives up waiting while PostgreSQL is slow to store, which then refuses: the retry runs once', async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-created');
+		const body = Buffer.from(JSON.stringify(event));
+		const restore = await slowExecutionStore(4, 'refuse');
+		let gaveUp;
+		try {
+			// Truv closes the connection before n8n answers (10 s in production; 1 s here).
+			gaveUp = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0, timeoutMs: 1_000 });
+			await new Promise((resolve) => setTimeout(resolve, 5_000));
+		} finally {
+			await restore();
+		}
+		expect(gaveUp.attempts.map((attempt) => attempt.status)).toEqual([null]);
+		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		const copy = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		expect(answersOf([retried, copy])).toEqual([
+			[200, 'accepted'],
+			[200, 'duplicate'],
+		]);
+		const executions = await routingExecutions(before + 1);
+		expect(triggerOutput(executions[0]).json.webhook_id).toBe(event.webhook_id);
+	});
+
+	test('Truv gives up waiting while PostgreSQL is slow to store, which then stores: the retry does not run again', async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-created');
+		const body = Buffer.from(JSON.stringify(event));
+		const restore = await slowExecutionStore(3, 'store');
+		let gaveUp;
+		try {
+			gaveUp = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0, timeoutMs: 1_000 });
+		} finally {
+			await restore();
+		}
+		expect(gaveUp.attempts.map((attempt) => attempt.status)).toEqual([null]);
+		await routingExecutions(before + 1);
+		// Truv saw no answer and sends it again: n8n stores an execution, which ends at the trigger.
+		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		expect(answersOf([retried])).toEqual([[200, 'accepted']]);
+		const executions = await routingExecutions(before + 2);
+		expect(
+			executions
+				.filter(ranDelivery)
+				.filter((execution) => triggerOutput(execution).json.webhook_id === event.webhook_id),
+		).toHaveLength(1);
+		expect(executions.filter(skippedAsProcessed)).toHaveLength(1);
+	});
+
+	test("n8n refuses to store a delivery and restarts: Truv's retry runs, once", async () => {
+		const before = await routingCount();
+		const event = freshEvent('order-status-updated-completed');
+		const body = Buffer.from(JSON.stringify(event));
+		const restore = await slowExecutionStore(0, 'refuse');
+		let refused;
+		try {
+			refused = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		} finally {
+			await restore();
+		}
+		expect(refused.attempts.map((attempt) => attempt.status)).toEqual([500]);
+		await n8n.restart();
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
+		expect(answersOf([retried])).toEqual([[200, 'accepted']]);
+		const [latest] = await routingExecutions(before + 1);
+		expect(triggerOutput(latest).json.webhook_id).toBe(event.webhook_id);
+	});
+
 	test('after a restart of n8n there is still exactly one Truv webhook and deliveries run', async () => {
 		const before = await routingCount();
 		await n8n.restart();
@@ -371,13 +452,15 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		expect((await truvWebhooks(standIn, 1)).map((webhook) => webhook.webhook_url)).toEqual([
 			routingUrl(),
 		]);
-		// Read back from PostgreSQL: the process that remembered it is gone.
-		expect(await deliverToRouting(duplicated)).toEqual({ status: 200, outcome: 'duplicate' });
+		// The process that remembered it is gone: its execution finds it in PostgreSQL, and ends there.
+		expect(await deliverToRouting(duplicated)).toEqual({ status: 200, outcome: 'accepted' });
+		const [skipped] = await routingExecutions(before + 1);
+		expect(skippedAsProcessed(skipped)).toBe(true);
 		const event = freshEvent('order-refresh-failed');
 		// To every enabled webhook subscribed to the event, as Truv does: the one registered.
 		const result = await standIn.deliver(Buffer.from(JSON.stringify(event)), { maxRetries: 0 });
 		expect(result.attempts.map((attempt) => attempt.status)).toEqual([200]);
-		const [latest] = await routingExecutions(before + 1);
+		const [latest] = await routingExecutions(before + 2);
 		expect(latest.status).toBe('success');
 		expect(triggerOutput(latest)).toEqual({
 			output: OUTPUT_INDEX['order-refresh-failed'],

@@ -10,7 +10,11 @@ import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { promisify } from 'util';
 
-import { communityNodesFolder, readTarballPackageJson } from '../../dev/n8n/communityPackage';
+import {
+	communityNodesFolder,
+	packRepositoryAt,
+	readTarballPackageJson,
+} from '../../dev/n8n/communityPackage';
 import { HttpError } from '../../dev/n8n/http';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import {
@@ -36,6 +40,8 @@ import {
 	e2eVersions,
 	minutes,
 	PACKAGE_NODE_TYPES,
+	ranDelivery,
+	skippedAsProcessed,
 	triggerOutput,
 	usePackedRepository,
 } from './e2eSetup';
@@ -44,6 +50,7 @@ import {
 jest.setTimeout(minutes(5));
 
 const run = promisify(execFile);
+const repoDir = join(__dirname, '..', '..');
 
 const PACKAGE_NAME = 'n8n-nodes-truv';
 // The examples Truv delivers to: the hourly webhook check has no trigger and no Truv webhook.
@@ -75,6 +82,12 @@ interface Observed {
 	 * n8n (2.8 cannot clear webhooks of a node it does not know; 2.41 clears them without it).
 	 */
 	deletedWorkflowKeepsItsPath: boolean;
+	/**
+	 * Whether replays of deliveries the earlier release ran are recognised after the update: that
+	 * release kept its record in the workflow's static data, which n8n 2.8 saves and n8n 2.41 never
+	 * saved for it (its executions' copies are dropped), so on n8n 2.41 they run again once.
+	 */
+	earlierRecordCarriedOver: boolean;
 }
 
 const observed: Record<N8nVersion, Observed> = {
@@ -82,11 +95,13 @@ const observed: Record<N8nVersion, Observed> = {
 		updateNeedsRestart: false,
 		uninstalledStatus: 500,
 		deletedWorkflowKeepsItsPath: true,
+		earlierRecordCarriedOver: true,
 	},
 	'2.41.1': {
 		updateNeedsRestart: false,
 		uninstalledStatus: 400,
 		deletedWorkflowKeepsItsPath: false,
+		earlierRecordCarriedOver: false,
 	},
 };
 
@@ -99,7 +114,13 @@ function versionBelow(version: string): string {
 }
 
 /**
- * The packed repository as the release before it: a lower version whose trigger words its
+ * The last commit whose trigger kept its duplicate record in the workflow's static data: the
+ * earlier release the update starts from, built from its own code.
+ */
+const EARLIER_RELEASE_COMMIT = '6ff6fb223e7b69b478b04212fafbb3b33e1cd42e';
+
+/**
+ * A packed build as the release before the current one: a lower version whose trigger words its
  * acceptance differently, so that an answer tells which of the two builds handled a delivery.
  */
 async function packPreviousRelease(tarball: string, version: string): Promise<string> {
@@ -135,6 +156,8 @@ interface ActiveExample {
 	path: string;
 	/** The webhook_ids of the deliveries this workflow has run, one entry per execution. */
 	ran: string[];
+	/** Executions of deliveries an earlier one processed: they end at the trigger. */
+	endedAtTrigger: number;
 }
 
 interface Delivery {
@@ -187,7 +210,13 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			if (trigger) trigger.webhookId = webhookId;
 		}
 		const { id } = await n8n.createWorkflow(workflow);
-		return { file, workflowId: id, path: `${triggerWebhookId(workflow)}/webhook`, ran: [] };
+		return {
+			file,
+			workflowId: id,
+			path: `${triggerWebhookId(workflow)}/webhook`,
+			ran: [],
+			endedAtTrigger: 0,
+		};
 	};
 
 	/** Imports an example and publishes it. */
@@ -251,10 +280,15 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			.sort((a, b) => a.example.localeCompare(b.example));
 	};
 
-	/** Sends `delivery` and expects every subscribed example to answer `outcome`. */
+	/**
+	 * Sends `delivery` and expects every subscribed example to answer as `outcome` says: accepted
+	 * (and run), a duplicate this process remembers (no execution), `processedBefore` (accepted;
+	 * its execution finds it in n8n's store and ends at the trigger) or `runsAgain` (accepted and
+	 * run once more: an earlier release's record that never reached the database).
+	 */
 	const deliverExpecting = async (
 		delivery: Delivery,
-		outcome: 'accepted' | 'duplicate',
+		outcome: 'accepted' | 'duplicate' | 'processedBefore' | 'runsAgain',
 		acceptedBy: string = currentVersion,
 	) => {
 		const webhookId = String(delivery.event.webhook_id);
@@ -262,7 +296,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			delivery.examples.map((file) => ({
 				example: file,
 				status: 200,
-				outcome,
+				outcome: outcome === 'duplicate' ? 'duplicate' : 'accepted',
 				message:
 					outcome === 'duplicate'
 						? `Delivery ${webhookId} was already received; the workflow was not started again`
@@ -271,8 +305,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 							: `${ACCEPTED} by ${acceptedBy}`,
 			})),
 		);
-		if (outcome === 'accepted') {
-			for (const file of delivery.examples) example(file).ran.push(webhookId);
+		for (const file of delivery.examples) {
+			if (outcome === 'accepted' || outcome === 'runsAgain') example(file).ran.push(webhookId);
+			if (outcome === 'processedBefore') example(file).endedAtTrigger += 1;
 		}
 	};
 
@@ -283,24 +318,34 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	};
 
 	/**
-	 * Each example has run exactly the deliveries recorded in `ran`: deliveries answered
-	 * `accepted` have stored their execution by then, and a duplicate stores none.
+	 * Each example has run exactly the deliveries recorded in `ran`, and has `endedAtTrigger`
+	 * executions more that passed nothing on: deliveries answered `accepted` have stored their
+	 * execution by then, and a duplicate stores none.
 	 */
 	const expectRuns = async (files: string[] = [...examples.keys()]) => {
 		for (const file of files) {
-			const { workflowId, ran } = example(file);
+			const { workflowId, ran, endedAtTrigger } = example(file);
 			const executions = await n8n.waitForExecutions({
 				workflowId,
-				count: ran.length,
+				count: ran.length + endedAtTrigger,
 				includeData: true,
 			});
+			const runs = executions.filter(ranDelivery);
 			// Slack is out of reach (the harness's proxy refuses every host but the registry).
 			const status: ExecutionStatus = file === SLACK_EXAMPLE ? 'error' : 'success';
 			expect({
 				file,
-				ran: executions.map((execution) => String(triggerOutput(execution).json.webhook_id)).sort(),
-				statuses: [...new Set(executions.map((execution) => execution.status))],
-			}).toEqual({ file, ran: [...ran].sort(), statuses: ran.length > 0 ? [status] : [] });
+				executions: executions.length,
+				ran: runs.map((execution) => String(triggerOutput(execution).json.webhook_id)).sort(),
+				statuses: [...new Set(runs.map((execution) => execution.status))],
+				endedAtTrigger: executions.filter(skippedAsProcessed).length,
+			}).toEqual({
+				file,
+				executions: ran.length + endedAtTrigger,
+				ran: [...ran].sort(),
+				statuses: ran.length > 0 ? [status] : [],
+				endedAtTrigger,
+			});
 		}
 	};
 
@@ -308,7 +353,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		await provisionN8n(version);
 		currentVersion = (await readTarballPackageJson(packedTarball())).version;
 		previousVersion = versionBelow(currentVersion);
-		previousTarball = await packPreviousRelease(packedTarball(), previousVersion);
+		const earlierBuild = await packRepositoryAt(repoDir, EARLIER_RELEASE_COMMIT);
+		previousTarball = await packPreviousRelease(earlierBuild, previousVersion);
+		await rm(dirname(earlierBuild), { recursive: true, force: true });
 		[standIn, httpSink, smtpSink] = await Promise.all([
 			startTruvStandIn({ delivery: { retryDelayMs: 200, maxRetries: 0, timeoutMs: 10_000 } }),
 			startHttpSink(),
@@ -385,8 +432,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	});
 
 	// An update loads the package's code afresh, which forgets what the trigger remembered in its
-	// process; what its executions recorded in the workflow's static data is what recognises replays.
-	test('Community Nodes → Update loads the new release for active workflows without a restart; replays do not run', async () => {
+	// process; what the earlier release recorded in the workflow's static data is carried over into
+	// n8n's processed-data store where n8n saved it (see earlierRecordCarriedOver).
+	test(`Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries ${behaviour.earlierRecordCarriedOver ? 'do not run' : 'run once more'}`, async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
 		const updated = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
@@ -443,8 +491,13 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		}
 
 		for (const delivery of before) {
-			await deliverExpecting(delivery, 'duplicate');
+			await deliverExpecting(
+				delivery,
+				behaviour.earlierRecordCarriedOver ? 'processedBefore' : 'runsAgain',
+			);
 		}
+		// From then on this process remembers them.
+		for (const delivery of before) await deliverExpecting(delivery, 'duplicate');
 		await expectRuns();
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 	});
@@ -454,8 +507,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		for (const { path } of examples.values()) await n8n.waitForWebhook(path);
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 
+		// The process that remembered them is gone: their executions find them in n8n's store.
 		for (const delivery of [...sent]) {
-			await deliverExpecting(delivery, 'duplicate');
+			await deliverExpecting(delivery, 'processedBefore');
 		}
 		for (const delivery of [
 			newDelivery('order-status-updated-completed'),

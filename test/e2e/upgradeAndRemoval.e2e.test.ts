@@ -82,12 +82,6 @@ interface Observed {
 	 * n8n (2.8 cannot clear webhooks of a node it does not know; 2.41 clears them without it).
 	 */
 	deletedWorkflowKeepsItsPath: boolean;
-	/**
-	 * Whether replays of deliveries the earlier release ran are recognised after the update: that
-	 * release kept its record in the workflow's static data, which n8n 2.8 saves and n8n 2.41 never
-	 * saved for it (its executions' copies are dropped), so on n8n 2.41 they run again once.
-	 */
-	earlierRecordCarriedOver: boolean;
 }
 
 const observed: Record<N8nVersion, Observed> = {
@@ -95,13 +89,11 @@ const observed: Record<N8nVersion, Observed> = {
 		updateNeedsRestart: false,
 		uninstalledStatus: 500,
 		deletedWorkflowKeepsItsPath: true,
-		earlierRecordCarriedOver: true,
 	},
 	'2.41.1': {
 		updateNeedsRestart: false,
 		uninstalledStatus: 400,
 		deletedWorkflowKeepsItsPath: false,
-		earlierRecordCarriedOver: false,
 	},
 };
 
@@ -283,12 +275,11 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	/**
 	 * Sends `delivery` and expects every subscribed example to answer as `outcome` says: accepted
 	 * (and run), a duplicate this process remembers (no execution), `processedBefore` (accepted;
-	 * its execution finds it in n8n's store and ends at the trigger) or `runsAgain` (accepted and
-	 * run once more: an earlier release's record that never reached the database).
+	 * its execution finds it in n8n's store and ends at the trigger).
 	 */
 	const deliverExpecting = async (
 		delivery: Delivery,
-		outcome: 'accepted' | 'duplicate' | 'processedBefore' | 'runsAgain',
+		outcome: 'accepted' | 'duplicate' | 'processedBefore',
 		acceptedBy: string = currentVersion,
 	) => {
 		const webhookId = String(delivery.event.webhook_id);
@@ -306,7 +297,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			})),
 		);
 		for (const file of delivery.examples) {
-			if (outcome === 'accepted' || outcome === 'runsAgain') example(file).ran.push(webhookId);
+			if (outcome === 'accepted') example(file).ran.push(webhookId);
 			if (outcome === 'processedBefore') example(file).endedAtTrigger += 1;
 		}
 	};
@@ -433,8 +424,8 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 
 	// An update loads the package's code afresh, which forgets what the trigger remembered in its
 	// process; what the earlier release recorded in the workflow's static data is carried over into
-	// n8n's processed-data store where n8n saved it (see earlierRecordCarriedOver).
-	test(`Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries ${behaviour.earlierRecordCarriedOver ? 'do not run' : 'run once more'}`, async () => {
+	// n8n's processed-data store by the first execution after the update.
+	test("Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries do not run", async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
 		const updated = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
@@ -491,10 +482,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		}
 
 		for (const delivery of before) {
-			await deliverExpecting(
-				delivery,
-				behaviour.earlierRecordCarriedOver ? 'processedBefore' : 'runsAgain',
-			);
+			await deliverExpecting(delivery, 'processedBefore');
 		}
 		// From then on this process remembers them.
 		for (const delivery of before) await deliverExpecting(delivery, 'duplicate');

@@ -2,6 +2,7 @@
 // and the Truv API stand-in: each step asserts on what the page shows. The same run writes the
 // README's screenshots to docs/images/.
 import { mkdtemp, rm, writeFile } from 'fs/promises';
+import { createServer, type Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -210,6 +211,42 @@ const packedTarball = usePackedRepository();
 		await screenshot(page, 'sample-event');
 	});
 
+	// A laptop behind a firewall: Truv's API accepts the connection and never answers, so every
+	// Truv call the trigger makes waits for its timeout. n8n ends each sample run with the trigger's
+	// delete hook for the test URL; when that hook still looked for a webhook at Truv, the second
+	// workflow's Execute step failed with Truv's timeout and showed no sample.
+	test('two workflows in a row with Truv unreachable get a built-in sample each', async () => {
+		const { page } = editor;
+		const silentTruv = await startSilentServer();
+		try {
+			const unreachable = await n8n.createCredential('truvApi', 'Truv unreachable', {
+				...standInCredentialData(standIn),
+				baseUrl: silentTruv.url,
+			});
+			for (const name of ['editor-unreachable-1', 'editor-unreachable-2']) {
+				const workflow = routingWorkflow(
+					name,
+					{ id: unreachable.id, name: unreachable.name },
+					httpSink.url,
+					{ testEvent: 'sample', sampleEventType: 'order-created' },
+				);
+				const { id } = await n8n.createWorkflow(workflow);
+				await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+				const started = Date.now();
+				await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+				const output = '[data-test-id=output-panel]';
+				await waitForText(page, output, 'n8n_sample');
+				// Logged, not asserted: this machine's timing is too noisy for a bound.
+				console.log(`${name}: sample shown after ${Date.now() - started} ms`);
+				const shown = await innerText(page, output);
+				expect(shown).toContain('order-created');
+				expect(shown).toContain('a built-in example with made-up ids');
+			}
+		} finally {
+			await silentTruv.close();
+		}
+	});
+
 	test('Execute step → Truv delivers to the test URL → the event on its output', async () => {
 		const { page } = editor;
 		const workflow = routingWorkflow('editor-delivery', credentialRef(), httpSink.url);
@@ -408,3 +445,21 @@ const packedTarball = usePackedRepository();
 		await page.keyboard.press('Escape');
 	});
 });
+
+/** A TCP server that accepts connections and never answers, as a firewall that drops them does. */
+async function startSilentServer(): Promise<{ url: string; close(): Promise<void> }> {
+	const sockets = new Set<Socket>();
+	const server = createServer((socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as { port: number };
+	return {
+		url: `http://127.0.0.1:${port}`,
+		close: async () => {
+			for (const socket of sockets) socket.destroy();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}

@@ -414,6 +414,15 @@ export function hookContext(options: HookOptions): { context: HookContext; workf
 	return { context, workflow };
 }
 
+/** The logger class n8n-core's contexts hand out (n8n-core's own copy), for watching n8n's log. */
+export function n8nCoreLogger(): typeof import('@n8n/backend-common').Logger {
+	return (
+		createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common')
+	).Logger;
+}
+
 /**
  * ExecuteContext hands every node SSH tunnel helpers from n8n-core's process-wide
  * SSHClientsManager, whose cleanup interval n8n clears only on shutdown: unreferenced, it no

@@ -2,7 +2,6 @@
 // and the Truv API stand-in: each step asserts on what the page shows. The same run writes the
 // README's screenshots to docs/images/.
 import { mkdtemp, rm, writeFile } from 'fs/promises';
-import { createServer, type Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -11,6 +10,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { request } from '../../dev/n8n/http';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { startSilentServer } from '../../dev/n8n/silentServer';
 import {
 	startN8n,
 	type CreatedCredential,
@@ -445,21 +445,3 @@ const packedTarball = usePackedRepository();
 		await page.keyboard.press('Escape');
 	});
 });
-
-/** A TCP server that accepts connections and never answers, as a firewall that drops them does. */
-async function startSilentServer(): Promise<{ url: string; close(): Promise<void> }> {
-	const sockets = new Set<Socket>();
-	const server = createServer((socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	return {
-		url: `http://127.0.0.1:${port}`,
-		close: async () => {
-			for (const socket of sockets) socket.destroy();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
-}

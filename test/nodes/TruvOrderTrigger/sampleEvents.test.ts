@@ -1,8 +1,6 @@
 // Test Event: Show a Sample Event. The hook n8n runs on Execute step picks a sample and sends it to
 // the trigger's test URL (here an HTTP sink); that request is then handed to the real webhook() in
 // a manual run, as n8n's test webhook would.
-import { createServer, type AddressInfo, type Socket } from 'node:net';
-
 import type { IDataObject } from 'n8n-workflow';
 
 import { deliveryKey } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
@@ -25,6 +23,7 @@ import {
 	truvOrderTrigger,
 } from '../../../dev/n8n-core/n8nContexts';
 import { startHttpSink, type HttpSink } from '../../../dev/n8n/httpSink';
+import { startSilentServer } from '../../../dev/n8n/silentServer';
 import { startTruvStandIn, type TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import { fixtureJson } from '../../helpers/fixtures';
 
@@ -105,24 +104,6 @@ async function executeStepWithSample(
 /** Why the request says its sample is built-in, as the sample's note then gives it. */
 function reasonOf(request: { headers: Record<string, unknown> }): string {
 	return decodeURIComponent(String(request.headers[SAMPLE_REASON_HEADER]));
-}
-
-/** A Truv that accepts connections and never answers, as behind a firewall that drops them. */
-async function startSilentServer(): Promise<{ url: string; close(): Promise<void> }> {
-	const sockets = new Set<Socket>();
-	const server = createServer((socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return {
-		url: `http://127.0.0.1:${port}`,
-		close: async () => {
-			for (const socket of sockets) socket.destroy();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-		},
-	};
 }
 
 function emitted(result: { delivered: { workflowData?: Array<Array<{ json: IDataObject }>> } }) {

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +8,7 @@ import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecy
 import type { HookOptions } from '../../../dev/n8n-core/n8nContexts';
 import {
 	hookContext,
+	n8nCoreLogger,
 	PRODUCTION_WEBHOOK_URL,
 	TEST_WEBHOOK_BASE,
 	truvCredentials,
@@ -207,10 +206,7 @@ describe('automatic registration', () => {
 	});
 
 	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = jest.spyOn(n8nCoreLogger().prototype, 'warn').mockImplementation(() => undefined);
 		try {
 			await trigger().activate();
 			const [webhook] = standIn.webhooks();
@@ -327,10 +323,7 @@ describe('deactivation', () => {
 	});
 
 	test('a recorded webhook Truv does not have under the credential is named in the log, to remove by hand', async () => {
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = jest.spyOn(n8nCoreLogger().prototype, 'warn').mockImplementation(() => undefined);
 		try {
 			const staticData: IDataObject = {};
 			await trigger({ staticData }).activate();

@@ -43,8 +43,9 @@ const REGISTRATIONS_KEY = 'truvWebhooks';
 
 // Test URLs whose Execute step registered nothing at Truv (a sample run, or a registration that
 // failed). Once the test run is over n8n runs the delete hook for the test URL in mode 'internal'
-// (TestWebhooks.deactivateWebhooks, n8n 2.8.4 and 2.41.1), with the static data of the hooks that
-// ran at its start; also when they failed, and then an error of the delete hook replaces theirs.
+// (TestWebhooks.deactivateWebhooks, n8n 1.123, 2.8.4 and 2.41.1), with the static data of the
+// hooks that ran at its start; also when they failed, and then an error of the delete hook
+// replaces theirs.
 // Without this, a delete that finds no record would look for the URL's webhook in Truv's list:
 // a call the run does not need, which with Truv out of reach waits for its timeout and fails.
 const NOTHING_REGISTERED_KEY = 'truvNothingRegistered';

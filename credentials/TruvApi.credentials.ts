@@ -35,7 +35,7 @@ export class TruvApi implements ICredentialType {
 				'The Access Secret of one environment (it starts with sandbox-, dev- or prod-). Truv signs webhooks with it.',
 		},
 		{
-			displayName: 'Environment',
+			displayName: 'Environment (Only for a Secret Without Prefix)',
 			name: 'environment',
 			type: 'options',
 			options: [
@@ -50,7 +50,7 @@ export class TruvApi implements ICredentialType {
 			],
 			default: 'fromSecret',
 			description:
-				'The Truv environment of an Access Secret that does not start with sandbox-, dev- or prod-. A secret with one of these prefixes always uses its own environment: Truv signs webhooks with the secret of their environment.',
+				'Leave it at From the Access Secret: Truv issues secrets that start with sandbox-, dev- or prod-, and such a secret always uses its own environment (Truv signs webhooks with the secret of their environment). Only a secret without one of these prefixes takes the environment chosen here.',
 		},
 		{
 			displayName: 'Secondary Access Secret',

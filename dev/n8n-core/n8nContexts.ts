@@ -408,6 +408,11 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
 export interface HookOptions extends ContextOptions {
 	isTest?: boolean;
 	activation?: WorkflowActivateMode;
+	/**
+	 * The mode n8n runs the hook in: 'manual' for a test URL's checkExists and create, 'internal'
+	 * for the delete that ends a test run; 'trigger' by default otherwise.
+	 */
+	mode?: WorkflowExecuteMode;
 }
 
 /** n8n-core's HookContext, as n8n builds it to run webhookMethods on (de)activation. */
@@ -418,11 +423,20 @@ export function hookContext(options: HookOptions): { context: HookContext; workf
 		workflow,
 		node,
 		additionalDataFor(options),
-		options.isTest ? 'manual' : 'trigger',
+		options.mode ?? (options.isTest ? 'manual' : 'trigger'),
 		options.activation ?? 'activate',
 		webhookData,
 	);
 	return { context, workflow };
+}
+
+/** The logger class n8n-core's contexts hand out (n8n-core's own copy), for watching n8n's log. */
+export function n8nCoreLogger(): typeof import('@n8n/backend-common').Logger {
+	return (
+		createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common')
+	).Logger;
 }
 
 /**

@@ -50,14 +50,16 @@ export class TruvOrderTrigger implements INodeType {
 		sensitiveOutputFields: personalDataPaths('order_details'),
 		// n8n gives a trigger's pinned data to its first output whatever output the event came on
 		// (WorkflowExecute.getPinnedOutput in 2.41, processRunExecutionData in 2.8), and skips the
-		// node: nothing here can route it. Shown where the pin button is, once an event is there.
+		// node: nothing here can route it. Shown where the pin button is, once an event is there,
+		// and only when Events can send one to another output than Created.
 		hints: [
 			{
 				message:
-					"Pinned data always goes to the first output (Created). To build another branch, don't pin this event: n8n reuses it, on its own output, for the steps you run next, and Test Event: Show a Sample Event gets one again at once.",
+					"Pinned data always goes to the first output (Created): for another branch, don't pin.",
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'afterExecution',
+				displayCondition: '={{ ($parameter.events || []).join() !== "order-created" }}',
 			},
 		],
 		credentials: [
@@ -142,7 +144,7 @@ export class TruvOrderTrigger implements INodeType {
 						name: 'Connection Failed',
 						value: TASK_STATUS_UPDATED_EVENT,
 						description:
-							'An applicant could not connect an employer or account (wrong login, MFA, locked account, provider unavailable, …). The item carries the order’s employer_id; the order events show only successful connections. Output: No Connection.',
+							'An applicant could not connect an employer or account (wrong login, MFA, locked account, provider unavailable, …). The item carries the order’s employer_id; the order events show only successful connections. Truv then also sends every step of every connection attempt (new, login, parse, done, …): each is a webhook call n8n receives and the trigger acknowledges without starting the workflow. Output: No Connection.',
 					},
 				],
 				default: ['order-created', 'order-status-updated', 'order-refresh-failed'],

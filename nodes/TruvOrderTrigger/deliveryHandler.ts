@@ -435,7 +435,9 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		this.getMode() === 'manual' && samplesRequested(this)
 			? sampleSource(headers[SAMPLE_HEADER])
 			: undefined;
-	if (sample !== undefined) json = { ...json, n8n_sample: sampleMarker(sample) };
+	if (sample !== undefined) {
+		json = { ...json, n8n_sample: sampleMarker(sample, headers[SAMPLE_REASON_HEADER]) };
+	}
 	// Only now, for a claimed delivery: duplicates and refusals cost Truv no request. By default
 	// Truv waits for the lookup (n8n answers after webhook() returns), which its timeout keeps well
 	// inside Truv's 10 s; it never throws, so a failed lookup still starts the workflow, as it must:

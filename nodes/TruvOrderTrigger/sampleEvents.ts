@@ -2,6 +2,7 @@ import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflo
 import { NodeOperationError } from 'n8n-workflow';
 
 import { readTruvCredentials, truvListRequest } from '../shared/truvTransport';
+import type { TruvCredentials } from '../shared/truvTransport';
 import { isOrderEventType, validateOrderEvent } from './orderEventSchemas';
 import { isTaskErrorStatus, TASK_STATUS_UPDATED_EVENT, validateTaskEvent } from './taskEventSchema';
 import { configuredStatuses } from './statusFilter';
@@ -38,19 +39,31 @@ import { signTruvPayload } from './truvSignature';
 /** The header that marks a sample sent by the trigger to its own test URL, and where it came from. */
 export const SAMPLE_HEADER = 'x-n8n-truv-sample';
 
+/** Why a built-in sample was sent rather than one from the delivery history (URI-encoded). */
+export const SAMPLE_REASON_HEADER = 'x-n8n-truv-sample-reason';
+
 export type SampleSource = 'deliveryHistory' | 'builtIn';
 
-const SAMPLE_NOTES: Record<SampleSource, string> = {
-	deliveryHistory:
-		"A sample for building the workflow: a recent event from your Truv account's delivery history, sent again by this trigger. It is not a new delivery.",
-	builtIn:
-		"A sample for building the workflow: Truv's delivery history had no matching event in the last 30 days, so this is a built-in example with made-up ids.",
-};
+const DELIVERY_HISTORY_NOTE =
+	"A sample for building the workflow: a recent event from your Truv account's delivery history, sent again by this trigger. It is not a new delivery.";
+
+export const NO_MATCHING_EVENT =
+	"Truv's delivery history has no matching event in the last 30 days";
 
 const WEBHOOK_REQUESTS_PATH = '/v1/webhook-requests/';
 
 /** How many recent deliveries of the type are read to find one that passes the trigger's filters. */
 const HISTORY_DELIVERIES_READ = 25;
+
+/**
+ * How long the delivery history may take, all pages together. Truv answers in a few hundred
+ * milliseconds; n8n waits for the hook before it listens, so with Truv out of reach (a firewall
+ * that drops the connection) the built-in sample still arrives within a few seconds.
+ */
+export const SAMPLE_HISTORY_TIMEOUT_MS = 4_000;
+
+/** A reason goes into a request header: one line of bounded length. */
+const MAX_REASON_LENGTH = 300;
 
 /** Truv's documented payloads, one per event the trigger handles, with ids that name no order. */
 export const BUILT_IN_SAMPLES: Record<string, IDataObject> = {
@@ -163,46 +176,87 @@ export function builtInSample(eventType: string, statuses: Set<string> | undefin
 export interface ChosenSample {
 	payload: IDataObject;
 	source: SampleSource;
+	/** Why a built-in sample, for its note: no matching event, or why the history was unreadable. */
+	reason?: string;
 }
 
 /**
  * The newest event of the type in Truv's delivery history that the trigger would start the workflow
- * for; the built-in sample when there is none or the history cannot be read (the reason is logged:
- * a sample is still more use than an error while building a workflow).
+ * for; the built-in sample when there is none or the history cannot be read (the reason goes into
+ * the sample's note and n8n's log: a sample is still more use than an error while building a
+ * workflow).
  */
 export async function chooseSample(
 	context: IHookFunctions,
 	eventType: string,
 	statuses: Set<string> | undefined,
+	credentials?: TruvCredentials,
 ): Promise<ChosenSample> {
+	let deliveries: IDataObject[];
 	try {
-		const deliveries = await truvListRequest<IDataObject>(context, WEBHOOK_REQUESTS_PATH, {
+		deliveries = await truvListRequest<IDataObject>(context, WEBHOOK_REQUESTS_PATH, {
 			qs: { event_type: eventType },
 			limit: HISTORY_DELIVERIES_READ,
+			credentials,
+			timeoutMs: SAMPLE_HISTORY_TIMEOUT_MS,
 		});
-		for (const delivery of deliveries) {
-			const payload = parsedPayload(delivery.webhook_payload);
-			if (samplePasses(eventType, payload, statuses)) {
-				return { payload, source: 'deliveryHistory' };
-			}
-		}
 	} catch (error) {
-		context.logger.warn(
-			`Truv Trigger could not read Truv's delivery history for a sample event and shows a built-in one: ${(error as Error).message}`,
-			{ workflowId: context.getWorkflow().id },
-		);
+		const reason = `Truv's delivery history could not be read: ${(error as Error).message}`;
+		context.logger.warn(`Truv Trigger shows a built-in sample event. ${reason}`, {
+			workflowId: context.getWorkflow().id,
+		});
+		return { payload: builtInSample(eventType, statuses), source: 'builtIn', reason };
 	}
-	return { payload: builtInSample(eventType, statuses), source: 'builtIn' };
+	for (const delivery of deliveries) {
+		const payload = parsedPayload(delivery.webhook_payload);
+		if (samplePasses(eventType, payload, statuses)) {
+			return { payload, source: 'deliveryHistory' };
+		}
+	}
+	return {
+		payload: builtInSample(eventType, statuses),
+		source: 'builtIn',
+		reason: NO_MATCHING_EVENT,
+	};
 }
 
-/** What a sample's item carries besides the event, so that nobody takes it for a delivery. */
-export function sampleMarker(source: SampleSource): IDataObject {
-	return { source, note: SAMPLE_NOTES[source] };
+/**
+ * What a sample's item carries besides the event, so that nobody takes it for a delivery; a
+ * built-in one says why it is built-in when the request said (SAMPLE_REASON_HEADER).
+ */
+export function sampleMarker(source: SampleSource, reasonHeader?: unknown): IDataObject {
+	if (source === 'deliveryHistory') return { source, note: DELIVERY_HISTORY_NOTE };
+	const reason = decodedReason(reasonHeader);
+	const because = reason
+		? `${reason}.`
+		: "Truv's delivery history had no matching event in the last 30 days, or could not be read (n8n's log says which).";
+	return {
+		source,
+		note: `A sample for building the workflow: a built-in example with made-up ids. ${because}`,
+		...(reason ? { reason } : {}),
+	};
 }
 
 /** The sample source a request to the test URL says it carries, if it is one of ours. */
 export function sampleSource(value: unknown): SampleSource | undefined {
 	return value === 'deliveryHistory' || value === 'builtIn' ? value : undefined;
+}
+
+/** A reason as a header value: ASCII on one line (an error message may hold any character). */
+export function encodedReason(reason: string): string {
+	const oneLine = reason.replace(/\s+/g, ' ').trim();
+	const bounded =
+		oneLine.length > MAX_REASON_LENGTH ? `${oneLine.slice(0, MAX_REASON_LENGTH - 1)}…` : oneLine;
+	return encodeURIComponent(bounded);
+}
+
+function decodedReason(value: unknown): string | undefined {
+	if (typeof value !== 'string' || value === '') return undefined;
+	try {
+		return decodeURIComponent(value).replace(/[.\s]+$/, '');
+	} catch {
+		return undefined;
+	}
 }
 
 /**
@@ -221,7 +275,12 @@ export async function sendSampleEvent(context: IHookFunctions): Promise<void> {
 	const url = context.getNodeWebhookUrl('default');
 	if (!url) throw new NodeOperationError(node, 'n8n did not provide a test URL for this trigger');
 	const credentials = await readTruvCredentials(context);
-	const { payload, source } = await chooseSample(context, eventType, configuredStatuses(context));
+	const { payload, source, reason } = await chooseSample(
+		context,
+		eventType,
+		configuredStatuses(context),
+		credentials,
+	);
 	const body = JSON.stringify(payload);
 	const request = context.helpers.httpRequest({
 		method: 'POST',
@@ -231,6 +290,7 @@ export async function sendSampleEvent(context: IHookFunctions): Promise<void> {
 			'content-type': 'application/json',
 			'x-webhook-sign': signTruvPayload(body, credentials.accessSecret),
 			[SAMPLE_HEADER]: source,
+			...(reason ? { [SAMPLE_REASON_HEADER]: encodedReason(reason) } : {}),
 		},
 		json: false,
 	});

@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import {
 	isTruvProductionApi,
+	isTruvUnreached,
 	resolveEnvironment,
 	readTruvCredentials,
 	truvApiRequest,
@@ -40,6 +41,15 @@ const MAX_WEBHOOK_NAME_LENGTH = 128;
 // node's static data: one must never adopt or delete the other's Truv webhook.
 const REGISTRATIONS_KEY = 'truvWebhooks';
 
+// Test URLs whose Execute step registered nothing at Truv (a sample run, or a registration that
+// failed). Once the test run is over n8n runs the delete hook for the test URL in mode 'internal'
+// (TestWebhooks.deactivateWebhooks, n8n 1.123, 2.8.4 and 2.41.1), with the static data of the
+// hooks that ran at its start; also when they failed, and then an error of the delete hook
+// replaces theirs.
+// Without this, a delete that finds no record would look for the URL's webhook in Truv's list:
+// a call the run does not need, which with Truv out of reach waits for its timeout and fails.
+const NOTHING_REGISTERED_KEY = 'truvNothingRegistered';
+
 interface Target {
 	manual: false;
 	url: string;
@@ -51,6 +61,23 @@ interface Target {
 
 /** Manual registration needs the URL only: it makes no Truv call. */
 type HookTarget = Target | { manual: true; url: string };
+
+/**
+ * The variable that sets n8n's public address: n8n up to 2.8 reads WEBHOOK_URL; later 2.x versions
+ * read N8N_WEBHOOK_URL for the test and production URLs, still honour WEBHOOK_URL (for the test URL
+ * only without N8N_EDITOR_BASE_URL) and report it as deprecated at start.
+ */
+export const WEBHOOK_URL_VARIABLES =
+	'WEBHOOK_URL environment variable (N8N_WEBHOOK_URL once n8n reports WEBHOOK_URL as deprecated at start, as n8n 2.41 does)';
+
+/** What builds a workflow without a public URL or Truv (the README says the same). */
+export const SAMPLE_ADVICE =
+	'or, to build the workflow without a public URL, set Test Event to Show a Sample Event: Execute step then shows a sample at once';
+
+/** Execute step: the hooks n8n runs for the test URL when it starts listening. */
+function isTestRun(context: IHookFunctions): boolean {
+	return context.getMode() === 'manual';
+}
 
 function isManual(context: IHookFunctions): boolean {
 	return context.getNodeParameter('registration', 'automatic') === 'manual';
@@ -64,8 +91,27 @@ function registrations(context: IHookFunctions): Record<string, Registration> {
 		: {};
 }
 
+function nothingRegistered(context: IHookFunctions): Record<string, true> {
+	const stored = context.getWorkflowStaticData('node')[NOTHING_REGISTERED_KEY];
+	return typeof stored === 'object' && stored !== null ? (stored as Record<string, true>) : {};
+}
+
+/** Notes (or, with false, forgets) that this test run registered nothing at Truv for `url`. */
+function markNothingRegistered(context: IHookFunctions, url: string, marked: boolean) {
+	const current = nothingRegistered(context);
+	const markedNow = url in current;
+	if (marked === markedNow) return;
+	const next = { ...current };
+	if (marked) next[url] = true;
+	else delete next[url];
+	const staticData = context.getWorkflowStaticData('node');
+	if (Object.keys(next).length > 0) staticData[NOTHING_REGISTERED_KEY] = next;
+	else delete staticData[NOTHING_REGISTERED_KEY];
+}
+
 function storeRegistration(context: IHookFunctions, url: string, registration?: Registration) {
 	if (!registration && !(url in registrations(context))) return;
+	if (registration) markNothingRegistered(context, url, false);
 	const next = { ...registrations(context) };
 	if (registration) next[url] = registration;
 	else delete next[url];
@@ -120,13 +166,15 @@ async function resolveTarget(context: IHookFunctions): Promise<HookTarget> {
 	}
 	const reason = isTruvProductionApi(credentials) ? unreachableReason(url) : undefined;
 	if (reason) {
+		const ways = [
+			`Set the public https:// address of this n8n (for example your reverse proxy or tunnel) in n8n's ${WEBHOOK_URL_VARIABLES} and restart n8n`,
+			'or choose Registration: Manually in the Truv Dashboard',
+		];
+		if (isTestRun(context)) ways.push(SAMPLE_ADVICE);
 		throw new NodeOperationError(
 			context.getNode(),
 			`Truv cannot deliver webhooks to ${url}: ${reason}`,
-			{
-				description:
-					"Set n8n's WEBHOOK_URL environment variable to the public https:// address of this n8n (for example your reverse proxy or tunnel) and restart n8n, or choose Registration: Manually in the Truv Dashboard.",
-			},
+			{ description: `${ways.join(', ')}.` },
 		);
 	}
 	return { manual: false, url, events, environment, credentials };
@@ -238,18 +286,48 @@ async function adoptExisting(context: IHookFunctions, target: Target): Promise<b
 }
 
 export async function checkWebhookExists(this: IHookFunctions): Promise<boolean> {
+	if (isTestRun(this)) {
+		// Until a registration is stored, the delete hook that ends the test run has nothing to do.
+		const url = this.getNodeWebhookUrl('default');
+		if (url) markNothingRegistered(this, url, true);
+	}
 	// Execute step with a sample: nothing to register at Truv, which need not reach this n8n; the
 	// sample goes to the test URL n8n has just registered (sampleEvents.ts).
 	if (samplesRequested(this)) {
 		await sendSampleEvent(this);
 		return true;
 	}
-	const target = await resolveTarget(this);
-	if (target.manual) {
-		forgetRegistration(this, target.url);
-		return true;
+	return await withTestRunAdvice(this, async () => {
+		const target = await resolveTarget(this);
+		if (target.manual) {
+			forgetRegistration(this, target.url);
+			return true;
+		}
+		return await settleRegistration(this, target);
+	});
+}
+
+/**
+ * On Execute step, Truv out of reach (a laptop behind a firewall, say) fails with what the user can
+ * do about it rather than a network error: the same advice as the README.
+ */
+async function withTestRunAdvice<T>(context: IHookFunctions, hook: () => Promise<T>): Promise<T> {
+	try {
+		return await hook();
+	} catch (error) {
+		// The hooks raise NodeApiErrors and NodeOperationErrors: only Truv out of reach is reworded.
+		const failure =
+			isTestRun(context) && isTruvUnreached(error)
+				? new NodeOperationError(
+						context.getNode(),
+						`${(error as Error).message}: the test URL could not be registered with Truv`,
+						{
+							description: `Execute step asks Truv to send events to the test URL, so both must reach each other: this n8n must reach Truv's API (check the credential's Base URL and any firewall or proxy), and Truv this n8n from the internet (its public address set in n8n's ${WEBHOOK_URL_VARIABLES}); ${SAMPLE_ADVICE}.`,
+						},
+					)
+				: error;
+		throw failure;
 	}
-	return await settleRegistration(this, target);
 }
 
 /**
@@ -301,18 +379,23 @@ function isDuplicateUrlError(body: unknown): boolean {
 }
 
 export async function createWebhook(this: IHookFunctions): Promise<boolean> {
-	const target = await resolveTarget(this);
+	return await withTestRunAdvice(this, async () => await registerWebhook(this));
+}
+
+async function registerWebhook(context: IHookFunctions): Promise<boolean> {
+	const target = await resolveTarget(context);
 	if (target.manual) {
-		forgetRegistration(this, target.url);
+		forgetRegistration(context, target.url);
 		return true;
 	}
 	// n8n asks checkExists first, which settles any record; one left means create was called
 	// alone, and overwriting it could orphan its webhook.
-	if (registrations(this)[target.url] && (await settleRegistration(this, target))) return true;
+	if (registrations(context)[target.url] && (await settleRegistration(context, target)))
+		return true;
 
-	const { statusCode, body } = await truvApiRequest<TruvWebhook>(this, 'POST', WEBHOOKS_PATH, {
+	const { statusCode, body } = await truvApiRequest<TruvWebhook>(context, 'POST', WEBHOOKS_PATH, {
 		body: {
-			name: webhookName(this),
+			name: webhookName(context),
 			webhook_url: target.url,
 			env_type: target.environment,
 			events: target.events,
@@ -322,24 +405,28 @@ export async function createWebhook(this: IHookFunctions): Promise<boolean> {
 		credentials: target.credentials,
 	});
 	if (statusCode !== 400) {
-		storeRegistration(this, target.url, registrationFor(body, target));
+		storeRegistration(context, target.url, registrationFor(body, target));
 		return true;
 	}
 	// Someone (an earlier activation whose record was lost, or an admin) registered this URL
 	// already: Truv allows one webhook per URL and environment, so that one becomes ours.
-	if (isDuplicateUrlError(body) && (await adoptExisting(this, target))) return true;
-	throw truvApiError(this, 'POST', WEBHOOKS_PATH, statusCode, body);
+	if (isDuplicateUrlError(body) && (await adoptExisting(context, target))) return true;
+	throw truvApiError(context, 'POST', WEBHOOKS_PATH, statusCode, body);
 }
 
 export async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
 	const url = this.getNodeWebhookUrl('default');
 	if (!url) return true;
+	const stored = registrations(this)[url];
+	if (!stored && url in nothingRegistered(this)) {
+		markNothingRegistered(this, url, false);
+		return true;
+	}
 	if (isManual(this)) {
 		forgetRegistration(this, url);
 		return true;
 	}
 	const credentials = await readTruvCredentials(this);
-	const stored = registrations(this)[url];
 	if (stored) {
 		assertReachable(this, url, stored, credentials);
 		// By id, whichever environment it is in (the credential may have been switched since): a
@@ -356,10 +443,27 @@ export async function deleteWebhook(this: IHookFunctions): Promise<boolean> {
 	// same rule.
 	const environment = stored?.environment ?? resolveEnvironment(credentials);
 	if (!environment) return true;
+	let deleted = 0;
 	for (const webhook of await listWebhooks(this, credentials)) {
 		if (webhook.webhook_url === url && webhook.env_type === environment) {
-			await deleteTruvWebhook(this, webhook.id, credentials);
+			if (await deleteTruvWebhook(this, webhook.id, credentials)) deleted += 1;
 		}
 	}
+	if (stored && deleted === 0) warnNotFound(this, url, stored);
 	return true;
+}
+
+/**
+ * The recorded webhook is gone from what this credential reaches, and none is registered for the
+ * URL in its environment: deleted in the Truv Dashboard (nothing left to do), or out of the
+ * credential's reach (its keys replaced by another environment's or account's without a Client ID
+ * change, say), when it still sends events to this URL. Deactivation goes on either way; n8n's
+ * log is where an operator looks for what to remove by hand.
+ */
+function warnNotFound(context: IHookFunctions, url: string, stored: Registration) {
+	const environment = ENVIRONMENT_NAMES[stored.environment] ?? stored.environment;
+	context.logger.warn(
+		`Truv has no webhook ${stored.id} (${url}, ${environment} environment) for the Truv API credential's keys: if the Truv Dashboard still lists it under Development → Webhooks in ${environment}, delete it there, or Truv keeps sending this URL events`,
+		{ workflowId: context.getWorkflow().id, truvWebhookId: stored.id, url, environment },
+	);
 }

@@ -16,6 +16,18 @@ export const TRUV_PRODUCTION_BASE_URL = 'https://prod.truv.com';
 /** Truv answers within a few hundred milliseconds; a stuck call must not hold up activation. */
 const TRUV_REQUEST_TIMEOUT_MS = 15_000;
 
+/** Marks the error of a request Truv never answered (network error or timeout). */
+const UNREACHED = 'truvUnreached';
+
+/** Whether the error is truvApiRequest's for a request Truv never answered. */
+export function isTruvUnreached(error: unknown): boolean {
+	return error instanceof NodeApiError && error.context[UNREACHED] === true;
+}
+
+function seconds(milliseconds: number): string {
+	return String(Math.round(milliseconds / 100) / 10);
+}
+
 export type TruvEnvironment = 'sandbox' | 'dev' | 'prod';
 
 export interface TruvCredentials {
@@ -137,9 +149,12 @@ export async function truvApiRequest<T = IDataObject>(
 		itemIndex?: number;
 		/** Said in the error's description when Truv answers 404, e.g. "No order with ID …". */
 		notFoundHint?: string;
+		/** How long to wait for Truv's answer; TRUV_REQUEST_TIMEOUT_MS when absent. */
+		timeoutMs?: number;
 	} = {},
 ): Promise<{ statusCode: number; body: T }> {
 	const credentials = options.credentials ?? (await readTruvCredentials(context));
+	const timeoutMs = options.timeoutMs ?? TRUV_REQUEST_TIMEOUT_MS;
 	const request: IHttpRequestOptions = {
 		method,
 		url: path.startsWith('http') ? path : `${truvBaseUrl(credentials)}${path}`,
@@ -147,7 +162,7 @@ export async function truvApiRequest<T = IDataObject>(
 		body: options.body,
 		json: true,
 		headers: { Accept: 'application/json' },
-		timeout: TRUV_REQUEST_TIMEOUT_MS,
+		timeout: timeoutMs,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};
@@ -162,15 +177,17 @@ export async function truvApiRequest<T = IDataObject>(
 		const unanswered = unansweredRequest(error);
 		const { code } = unanswered;
 		const reason = unanswered.timedOut
-			? `no answer within ${TRUV_REQUEST_TIMEOUT_MS / 1000} s`
+			? `no answer within ${seconds(timeoutMs)} s`
 			: unanswered.reason;
 		// Given the original error (or its code), NodeApiError would replace this message with a
 		// generic one such as "perhaps the server is offline".
-		throw new NodeApiError(context.getNode(), {} as JsonObject, {
+		const unreached = new NodeApiError(context.getNode(), {} as JsonObject, {
 			message: `Could not reach Truv at ${truvBaseUrl(credentials)} (${reason})`,
 			description: `${method} ${path} failed before Truv answered${code ? ` (${code})` : ''}. Check the Base URL and that this n8n can reach it.`,
 			itemIndex: options.itemIndex,
 		});
+		unreached.context[UNREACHED] = true;
+		throw unreached;
 	}
 	const body = parseBody(response.body);
 	const { statusCode } = response;
@@ -230,6 +247,8 @@ export interface TruvListOptions<T> {
 	credentials?: TruvCredentials;
 	itemIndex?: number;
 	notFoundHint?: string;
+	/** How long the whole list may take, across its pages; each page's own timeout when absent. */
+	timeoutMs?: number;
 }
 
 /**
@@ -244,16 +263,20 @@ export async function truvListRequest<T = IDataObject>(
 ): Promise<T[]> {
 	const credentials = options.credentials ?? (await readTruvCredentials(context));
 	const { limit, include, itemIndex, notFoundHint } = options;
+	const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
 	const items: T[] = [];
 	const requested = new Set<string>();
 	let path = endpoint;
 	let qs = options.qs;
 	for (let page = 1; ; page++) {
+		// Each page waits only for what is left of the list's time, at least a moment.
+		const timeoutMs = deadline === undefined ? undefined : Math.max(deadline - Date.now(), 1);
 		const { body } = await truvApiRequest<unknown>(context, 'GET', path, {
 			qs,
 			credentials,
 			itemIndex,
 			notFoundHint,
+			timeoutMs,
 		});
 		const listPage = readListPage<T>(body);
 		if (!listPage) {

@@ -86,6 +86,14 @@ describe('Truv API credential', () => {
 		expect(byName.baseUrl.default).toBe('https://prod.truv.com');
 	});
 
+	test('says that Environment matters only for a secret without the prefix Truv gives its secrets', () => {
+		const environment = credentialType.properties.find((p) => p.name === 'environment');
+		expect(environment?.displayName).toBe('Environment (Only for a Secret Without Prefix)');
+		expect(environment?.description).toMatch(
+			/^Leave it at From the Access Secret: Truv issues secrets that start with sandbox-, dev- or prod-/,
+		);
+	});
+
 	test("authenticates with Truv's two headers", () => {
 		const credentials = goodKeys();
 		const { headers } = credentialType.authenticate.properties;

@@ -10,6 +10,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { request } from '../../dev/n8n/http';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
+import { startSilentServer } from '../../dev/n8n/silentServer';
 import {
 	startN8n,
 	type CreatedCredential,
@@ -208,6 +209,42 @@ const packedTarball = usePackedRepository();
 		expect(shown).toContain('Refresh Failed');
 		expect(standIn.webhooks()).toHaveLength(webhooksBefore);
 		await screenshot(page, 'sample-event');
+	});
+
+	// A laptop behind a firewall: Truv's API accepts the connection and never answers, so every
+	// Truv call the trigger makes waits for its timeout. n8n ends each sample run with the trigger's
+	// delete hook for the test URL; when that hook still looked for a webhook at Truv, the second
+	// workflow's Execute step failed with Truv's timeout and showed no sample.
+	test('two workflows in a row with Truv unreachable get a built-in sample each', async () => {
+		const { page } = editor;
+		const silentTruv = await startSilentServer();
+		try {
+			const unreachable = await n8n.createCredential('truvApi', 'Truv unreachable', {
+				...standInCredentialData(standIn),
+				baseUrl: silentTruv.url,
+			});
+			for (const name of ['editor-unreachable-1', 'editor-unreachable-2']) {
+				const workflow = routingWorkflow(
+					name,
+					{ id: unreachable.id, name: unreachable.name },
+					httpSink.url,
+					{ testEvent: 'sample', sampleEventType: 'order-created' },
+				);
+				const { id } = await n8n.createWorkflow(workflow);
+				await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
+				const started = Date.now();
+				await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+				const output = '[data-test-id=output-panel]';
+				await waitForText(page, output, 'n8n_sample');
+				// Logged, not asserted: this machine's timing is too noisy for a bound.
+				console.log(`${name}: sample shown after ${Date.now() - started} ms`);
+				const shown = await innerText(page, output);
+				expect(shown).toContain('order-created');
+				expect(shown).toContain("Truv's delivery history could not be read: Could not reach Truv");
+			}
+		} finally {
+			await silentTruv.close();
+		}
 	});
 
 	test('Execute step → Truv delivers to the test URL → the event on its output', async () => {

@@ -81,15 +81,50 @@ describe('Truv Order Trigger description', () => {
 		expect(description.defaults.name).toBe('Truv Order Trigger');
 	});
 
-	test('says in the output panel that n8n gives pinned data to the first output, and what to do instead', () => {
+	test('says in the output panel, in one clause, that n8n gives pinned data to the first output', () => {
 		expect(description.hints).toEqual([
 			expect.objectContaining({
 				location: 'outputPane',
 				whenToDisplay: 'afterExecution',
-				message: expect.stringContaining('Pinned data always goes to the first output (Created)'),
+				message:
+					"Pinned data always goes to the first output (Created): for another branch, don't pin.",
 			}),
 		]);
-		expect(description.hints?.[0].message).toContain('Show a Sample Event');
+	});
+
+	test('shows the pinned-data hint only when Events can send an event to another output than Created', () => {
+		const condition = String(description.hints?.[0].displayCondition);
+		// As n8n's editor evaluates it after an execution (NodeHelpers.getNodeHints).
+		const shown = (events?: string[]) => {
+			const { workflow } = hookContext({ parameters: events ? { events } : {} });
+			return workflow.expression.getParameterValue(
+				condition,
+				null,
+				0,
+				0,
+				NODE_NAME,
+				[],
+				'manual',
+				{},
+			);
+		};
+		expect(shown(['order-created'])).toBe(false);
+		expect(shown(['order-created', 'order-status-updated'])).toBe(true);
+		expect(shown(['task-status-updated'])).toBe(true);
+		// The default Events: the three order events.
+		expect(shown()).toBe(true);
+	});
+
+	test('says that Connection Failed has Truv send every task progress event, each acknowledged', () => {
+		const events = description.properties.find((p) => p.name === 'events');
+		const connectionFailed = events?.options?.find(
+			(option) => 'value' in option && option.value === 'task-status-updated',
+		);
+		const text = String(
+			connectionFailed && 'description' in connectionFailed && connectionFailed.description,
+		);
+		expect(text).toContain('every step of every connection attempt (new, login, parse, done');
+		expect(text).toContain('the trigger acknowledges without starting the workflow');
 	});
 
 	test('offers Test Event: waiting for Truv by default, or a sample of one of the Events', () => {

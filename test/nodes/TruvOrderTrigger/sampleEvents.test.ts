@@ -6,7 +6,12 @@ import type { IDataObject } from 'n8n-workflow';
 import {
 	BUILT_IN_SAMPLES,
 	builtInSample,
+	encodedReason,
+	NO_MATCHING_EVENT,
 	SAMPLE_HEADER,
+	SAMPLE_HISTORY_TIMEOUT_MS,
+	SAMPLE_REASON_HEADER,
+	sampleMarker,
 	samplePasses,
 } from '../../../nodes/TruvOrderTrigger/sampleEvents';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
@@ -17,6 +22,7 @@ import {
 	truvOrderTrigger,
 } from '../../../dev/n8n-core/n8nContexts';
 import { startHttpSink, type HttpSink } from '../../../dev/n8n/httpSink';
+import { startSilentServer } from '../../../dev/n8n/silentServer';
 import { startTruvStandIn, type TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import { fixtureJson } from '../../helpers/fixtures';
 
@@ -53,14 +59,20 @@ const ALL_EVENTS = [
 ];
 
 /** Execute step with a sample: the hook n8n runs, then the request it sent, through webhook(). */
-async function executeStepWithSample(parameters: IDataObject) {
+async function executeStepWithSample(
+	parameters: IDataObject,
+	hookCredentials: ReturnType<typeof credentials> = credentials(),
+) {
 	const fullParameters = { testEvent: 'sample', ...parameters };
 	testUrl.clear();
+	// The test webhook's static data, which n8n hands to the delete hook that ends the test run.
+	const hookStaticData: IDataObject = {};
 	const { context } = hookContext({
 		isTest: true,
 		parameters: fullParameters,
-		credentials: credentials(),
+		credentials: hookCredentials,
 		webhookTestBaseUrl: testUrl.url,
+		staticData: hookStaticData,
 	});
 	const exists = await truvOrderTrigger.webhookMethods.default.checkExists.call(context);
 	const [request] = await testUrl.waitFor(1);
@@ -73,7 +85,24 @@ async function executeStepWithSample(parameters: IDataObject) {
 		credentials: credentials(),
 		staticData,
 	});
-	return { exists, request, delivered, staticData };
+	// Once the sample has arrived, n8n runs the delete hook for the test URL in mode 'internal'
+	// (TestWebhooks.deactivateWebhooks), with the static data of the hooks above.
+	const { context: ending } = hookContext({
+		isTest: true,
+		mode: 'internal',
+		activation: 'update',
+		parameters: fullParameters,
+		credentials: hookCredentials,
+		webhookTestBaseUrl: testUrl.url,
+		staticData: hookStaticData,
+	});
+	const deleted = await truvOrderTrigger.webhookMethods.default.delete.call(ending);
+	return { exists, request, delivered, staticData, deleted };
+}
+
+/** Why the request says its sample is built-in, as the sample's note then gives it. */
+function reasonOf(request: { headers: Record<string, unknown> }): string {
+	return decodeURIComponent(String(request.headers[SAMPLE_REASON_HEADER]));
 }
 
 function emitted(result: { delivered: { workflowData?: Array<Array<{ json: IDataObject }>> } }) {
@@ -153,6 +182,82 @@ describe('sample events for Execute step', () => {
 		});
 	});
 
+	test('a sample run calls Truv only for the delivery history, also when n8n ends the test run', async () => {
+		standIn.resetCalls();
+		const result = await executeStepWithSample({
+			events: ALL_EVENTS,
+			sampleEventType: 'order-created',
+		});
+		expect(result.deleted).toBe(true);
+		expect(standIn.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+			'GET /v1/webhook-requests/',
+		]);
+	});
+
+	test('with Truv rejecting the keys, the sample run ends without another Truv call or error', async () => {
+		// The test run's end used to look for the test URL's webhook in Truv's list and fail.
+		standIn.resetCalls();
+		const result = await executeStepWithSample(
+			{ events: ALL_EVENTS, sampleEventType: 'order-created' },
+			truvCredentials({
+				clientId: standIn.account.clientId,
+				accessSecret: 'sandbox-not-the-secret',
+				baseUrl: standIn.url,
+			}),
+		);
+		expect(result.deleted).toBe(true);
+		expect(standIn.calls.map((call) => call.path)).toEqual(['/v1/webhook-requests/']);
+		expect(reasonOf(result.request)).toMatch(
+			/^Truv's delivery history could not be read: Truv rejected the credentials/,
+		);
+	});
+
+	test('a built-in sample says why: no matching event in the history', async () => {
+		const result = await executeStepWithSample({
+			events: ALL_EVENTS,
+			sampleEventType: 'order-refresh-failed',
+		});
+		expect(reasonOf(result.request)).toBe(NO_MATCHING_EVENT);
+	});
+
+	test('a built-in sample says why: the history Truv refused to show', async () => {
+		standIn.setFault({ path: '/v1/webhook-requests/', kind: 'status403', times: 1 });
+		const result = await executeStepWithSample({
+			events: ALL_EVENTS,
+			sampleEventType: 'order-created',
+		});
+		expect(reasonOf(result.request)).toMatch(
+			/^Truv's delivery history could not be read: Truv refused access/,
+		);
+	});
+
+	test(
+		'with Truv not answering, the history lookup gives up after its bound and the built-in sample still arrives',
+		async () => {
+			const silentTruv = await startSilentServer();
+			try {
+				const result = await executeStepWithSample(
+					{ events: ALL_EVENTS, sampleEventType: 'order-created' },
+					truvCredentials({
+						clientId: standIn.account.clientId,
+						accessSecret: standIn.account.secrets.sandbox,
+						baseUrl: silentTruv.url,
+					}),
+				);
+				expect(result.request.headers[SAMPLE_HEADER]).toBe('builtIn');
+				expect(reasonOf(result.request)).toBe(
+					`Truv's delivery history could not be read: Could not reach Truv at ${silentTruv.url} (no answer within ${SAMPLE_HISTORY_TIMEOUT_MS / 1000} s)`,
+				);
+				expect(emitted(result).json.event_type).toBe('order-created');
+				// Nothing was registered, so ending the test run waits for no Truv call.
+				expect(result.deleted).toBe(true);
+			} finally {
+				await silentTruv.close();
+			}
+		},
+		SAMPLE_HISTORY_TIMEOUT_MS + 15_000,
+	);
+
 	test('a sample event not selected in Events is refused with a message naming the fix', async () => {
 		const { context } = hookContext({
 			isTest: true,
@@ -207,6 +312,40 @@ describe('sample events for Execute step', () => {
 		});
 		expect(await truvOrderTrigger.webhookMethods.default.checkExists.call(context)).toBe(false);
 		expect(testUrl.requests).toEqual([]);
+	});
+});
+
+describe('the note of a sample', () => {
+	test('a built-in sample gives the reason the request carried', () => {
+		const header = encodedReason(
+			"Truv's delivery history could not be read: Could not reach Truv at https://prod.truv.com (connection refused).",
+		);
+		expect(header).toMatch(/^[\x21-\x7e]+$/);
+		expect(sampleMarker('builtIn', header)).toEqual({
+			source: 'builtIn',
+			note: "A sample for building the workflow: a built-in example with made-up ids. Truv's delivery history could not be read: Could not reach Truv at https://prod.truv.com (connection refused).",
+			reason:
+				"Truv's delivery history could not be read: Could not reach Truv at https://prod.truv.com (connection refused)",
+		});
+	});
+
+	test('without a reason a built-in sample does not claim one', () => {
+		const { note } = sampleMarker('builtIn');
+		expect(note).toContain('no matching event in the last 30 days, or could not be read');
+		expect(sampleMarker('builtIn', '%E0%A4%A')).toEqual(sampleMarker('builtIn'));
+	});
+
+	test('a reason travels on one bounded line', () => {
+		const reason = decodeURIComponent(encodedReason(`first line\nsecond ${'x'.repeat(1000)}`));
+		expect(reason).toMatch(/^first line second x+…$/);
+		expect(reason.length).toBeLessThanOrEqual(300);
+	});
+
+	test('a sample from the history says so and carries no reason', () => {
+		expect(sampleMarker('deliveryHistory', encodedReason('ignored'))).toEqual({
+			source: 'deliveryHistory',
+			note: expect.stringContaining("your Truv account's delivery history"),
+		});
 	});
 });
 

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +8,7 @@ import { unreachableReason } from '../../../nodes/TruvOrderTrigger/webhookLifecy
 import type { HookOptions } from '../../../dev/n8n-core/n8nContexts';
 import {
 	hookContext,
+	n8nCoreLogger,
 	PRODUCTION_WEBHOOK_URL,
 	TEST_WEBHOOK_BASE,
 	truvCredentials,
@@ -67,6 +66,30 @@ function trigger(options: Partial<HookOptions> = {}) {
 
 function lifecycle() {
 	return truvOrderTrigger.webhookMethods;
+}
+
+/**
+ * Execute step as n8n's TestWebhooks runs it: checkExists (and create) for the test URL in mode
+ * 'manual'; then, when registering failed or the run is over, the delete hook in mode 'internal'
+ * with the static data of those hooks. An error of that delete replaces the one registering met.
+ */
+async function executeStep(options: Partial<HookOptions> = {}) {
+	const staticData: IDataObject = {};
+	let failure: unknown;
+	try {
+		await trigger({ ...options, staticData, isTest: true }).activate();
+	} catch (error) {
+		failure = error;
+	}
+	const ending = trigger({
+		...options,
+		staticData,
+		isTest: true,
+		mode: 'internal',
+		activation: 'update',
+	});
+	await ending.delete();
+	return { failure: failure as (Error & { description?: string }) | undefined, staticData };
 }
 
 const apiCalls = () => standIn.calls.map((call) => `${call.method} ${call.path}`);
@@ -183,10 +206,7 @@ describe('automatic registration', () => {
 	});
 
 	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = jest.spyOn(n8nCoreLogger().prototype, 'warn').mockImplementation(() => undefined);
 		try {
 			await trigger().activate();
 			const [webhook] = standIn.webhooks();
@@ -300,6 +320,37 @@ describe('deactivation', () => {
 			expect.objectContaining({ method: 'DELETE', status: 404 }),
 		);
 		expect(standIn.webhooks()).toEqual([]);
+	});
+
+	test('a recorded webhook Truv does not have under the credential is named in the log, to remove by hand', async () => {
+		const warn = jest.spyOn(n8nCoreLogger().prototype, 'warn').mockImplementation(() => undefined);
+		try {
+			const staticData: IDataObject = {};
+			await trigger({ staticData }).activate();
+			const [webhook] = standIn.webhooks();
+			// Out of the credential's reach now (another environment's keys went in, say): Truv answers
+			// 404 for the id and lists no webhook of the URL.
+			standIn.removeWebhook(webhook.id);
+			const switched = trigger({
+				staticData,
+				credentials: standInCredentials({ accessSecret: standIn.account.secrets.prod }),
+			});
+			expect(await switched.delete()).toBe(true);
+			expect(warn).toHaveBeenCalledTimes(1);
+			const [message, meta] = warn.mock.calls[0];
+			expect(message).toContain(
+				`Truv has no webhook ${webhook.id} (${PRODUCTION_WEBHOOK_URL}, Sandbox environment)`,
+			);
+			expect(message).toContain('delete it there');
+			expect(meta).toMatchObject({
+				truvWebhookId: webhook.id,
+				url: PRODUCTION_WEBHOOK_URL,
+				environment: 'Sandbox',
+			});
+			expect((staticData['node:Truv Order Trigger'] as IDataObject).truvWebhooks).toEqual({});
+		} finally {
+			warn.mockRestore();
+		}
 	});
 
 	test('a record naming a webhook Truv no longer has still deletes the one registered for the URL', async () => {
@@ -701,6 +752,54 @@ describe('reading the webhook list through a Base URL with a path', () => {
 	});
 });
 
+describe('Execute step (the test URL)', () => {
+	test('registering fails on Truv 401: the end of the test run makes no second Truv call, so the 401 is what the user sees', async () => {
+		const { failure } = await executeStep({
+			credentials: standInCredentials({ accessSecret: 'sandbox-wrong' }),
+		});
+		expect(failure?.message).toMatch(/check the Client ID and Access Secret/);
+		expect(apiCalls()).toEqual(['GET /v1/webhooks/']);
+	});
+
+	test('Truv out of reach: the error is the advice (a public URL, or Show a Sample Event), and ending the test run calls nobody', async () => {
+		const closed = await startTruvStandIn();
+		const url = closed.url;
+		await closed.close();
+		const { failure } = await executeStep({ credentials: standInCredentials({ baseUrl: url }) });
+		expect(failure).toBeInstanceOf(NodeOperationError);
+		expect(failure?.message).toBe(
+			`Could not reach Truv at ${url} (connection refused): the test URL could not be registered with Truv`,
+		);
+		expect(failure?.description).toContain('set Test Event to Show a Sample Event');
+		expect(failure?.description).toContain('N8N_WEBHOOK_URL');
+	});
+
+	test('a test run that registered its URL deletes that webhook at its end, and only it', async () => {
+		const { failure, staticData } = await executeStep();
+		expect(failure).toBeUndefined();
+		expect(standIn.webhooks()).toEqual([]);
+		expect(apiCalls()).toEqual([
+			'GET /v1/webhooks/',
+			'POST /v1/webhooks/',
+			expect.stringMatching(/^DELETE \/v1\/webhooks\/\w+\/$/),
+		]);
+		expect(staticData['node:Truv Order Trigger']).toEqual({ truvWebhooks: {} });
+	});
+
+	test("outside a test run the same failure is not rewritten: activation shows Truv's error", async () => {
+		const closed = await startTruvStandIn();
+		const url = closed.url;
+		await closed.close();
+		await expect(
+			trigger({ credentials: standInCredentials({ baseUrl: url }) }).activate(),
+		).rejects.toThrow(
+			new RegExp(
+				`^Could not reach Truv at ${url.replace(/[.:/]/g, '\\$&')} \\(connection refused\\)$`,
+			),
+		);
+	});
+});
+
 describe('manual registration', () => {
 	test('makes no Truv API call at all', async () => {
 		// Pasted into the dashboard by the user: not the trigger's to find or delete.
@@ -821,7 +920,21 @@ describe('public URL guard', () => {
 		expect((error as Error).message).toMatch(
 			/Truv cannot deliver webhooks to http:\/\/localhost:5678/,
 		);
-		expect((error as { description?: string }).description).toMatch(/WEBHOOK_URL/);
+		const { description } = error as { description?: string };
+		// n8n up to 2.8 reads WEBHOOK_URL; 2.41 reads N8N_WEBHOOK_URL and deprecates WEBHOOK_URL.
+		expect(description).toContain('WEBHOOK_URL environment variable');
+		expect(description).toContain('N8N_WEBHOOK_URL');
+		// Publishing: sample events are no way out.
+		expect(description).not.toContain('Show a Sample Event');
+	});
+
+	test('on Execute step the same stop also points to Test Event: Show a Sample Event', async () => {
+		const { failure } = await executeStep({
+			credentials: truvCredentials(),
+			webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+		});
+		expect(failure?.message).toMatch(/Truv cannot deliver webhooks to http:\/\/localhost:5678/);
+		expect(failure?.description).toContain('set Test Event to Show a Sample Event');
 	});
 
 	test('allows a local URL when the Base URL is a stand-in', async () => {

@@ -10,7 +10,13 @@ import { claimDelivery, triggerKeyOf } from './deliveryDeduplication';
 import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
-import { SAMPLE_HEADER, sampleMarker, sampleSource, samplesRequested } from './sampleEvents';
+import {
+	SAMPLE_HEADER,
+	SAMPLE_REASON_HEADER,
+	sampleMarker,
+	sampleSource,
+	samplesRequested,
+} from './sampleEvents';
 import type { SampleSource } from './sampleEvents';
 import { verifyDeliverySignature } from './credentialCache';
 import type { SignatureCheck } from './truvSignature';

@@ -128,7 +128,12 @@ describe('sample events for Execute step', () => {
 		expect(output).toBe(2);
 		expect(json).toEqual({
 			...BUILT_IN_SAMPLES['order-refresh-failed'],
-			n8n_sample: { source: 'builtIn', note: expect.stringContaining('built-in example') },
+			n8n_sample: {
+				source: 'builtIn',
+				note: expect.stringContaining('built-in example'),
+				// The reason the trigger found, carried by the sample request.
+				reason: "Truv's delivery history has no matching event in the last 30 days",
+			},
 		});
 		// Never a delivery: nothing recorded for duplicate tracking.
 		expect(result.staticData).toEqual({});

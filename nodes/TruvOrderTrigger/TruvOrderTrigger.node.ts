@@ -269,7 +269,8 @@ export class TruvOrderTrigger implements INodeType {
 						name: 'includeHeaders',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to add the request headers to each item, under headers',
+						description:
+							"Whether to add the headers that describe the delivery to each item, under headers: content type and length, X-WEBHOOK-SIGN, user agent, the forwarding headers of proxies (X-Forwarded-For, X-Real-IP…) and request and trace IDs. Other headers, such as a proxy's authentication headers, are never added.",
 					},
 					{
 						displayName: 'Skip Duplicate Deliveries',

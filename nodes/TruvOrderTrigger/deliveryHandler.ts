@@ -8,6 +8,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { claimDelivery } from './deliveryDeduplication';
+import { deliveryHeaders } from './deliveryHeaders';
 import { fetchOrderDetails } from './orderDetails';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
@@ -320,20 +321,6 @@ function invalidDelivery(
 	});
 }
 
-// Headers that carry someone's credentials: never copied into execution data.
-const PRIVATE_HEADERS = new Set([
-	'authorization',
-	'proxy-authorization',
-	'cookie',
-	'x-n8n-api-key',
-]);
-
-function shareableHeaders(headers: IDataObject): IDataObject {
-	return Object.fromEntries(
-		Object.entries(headers).filter(([name]) => !PRIVATE_HEADERS.has(name.toLowerCase())),
-	);
-}
-
 /**
  * Settles a claimed delivery once Truv has its answer. By default n8n answers after storing the
  * execution: a 2xx means it is stored; anything else (n8n could not store it: a locked or full
@@ -442,7 +429,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (options.includeHeaders === true) {
 		// A field of Truv's own named headers is kept; the request's then go under request_headers.
 		const field = 'headers' in json ? 'request_headers' : 'headers';
-		json = { ...json, [field]: shareableHeaders(headers as IDataObject) };
+		json = { ...json, [field]: deliveryHeaders(headers as IDataObject) };
 	}
 	const item: INodeExecutionData = { json };
 	const outputs: INodeExecutionData[][] = Array.from(

@@ -160,6 +160,11 @@ describe('routing genuine deliveries', () => {
 				authorization: 'Basic c2VjcmV0',
 				cookie: 'n8n-auth=secret',
 				'proxy-authorization': 'Bearer secret',
+				'x-api-key': 'secret',
+				'cf-access-jwt-assertion': 'eyJ.secret',
+				'x-amzn-oidc-data': 'eyJ.secret',
+				'x-forwarded-client-cert': 'Hash=secret',
+				'x-forwarded-for': '203.0.113.7',
 			},
 			parameters: { options: { includeHeaders: true } },
 		});
@@ -167,7 +172,16 @@ describe('routing genuine deliveries', () => {
 		expect(item.headers).toEqual({ from: 'Truv' });
 		const requestHeaders = item.request_headers as IDataObject;
 		expect(requestHeaders['x-webhook-sign']).toEqual(expect.any(String));
-		for (const name of ['authorization', 'cookie', 'proxy-authorization']) {
+		expect(requestHeaders['x-forwarded-for']).toBe('203.0.113.7');
+		for (const name of [
+			'authorization',
+			'cookie',
+			'proxy-authorization',
+			'x-api-key',
+			'cf-access-jwt-assertion',
+			'x-amzn-oidc-data',
+			'x-forwarded-client-cert',
+		]) {
 			expect(requestHeaders[name]).toBeUndefined();
 		}
 	});

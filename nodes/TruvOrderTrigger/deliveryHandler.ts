@@ -10,6 +10,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { claimDelivery } from './deliveryDeduplication';
 import { deliveryHeaders } from './deliveryHeaders';
 import { fetchOrderDetails } from './orderDetails';
+import { refusalLog } from './refusalLog';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
 import { SAMPLE_HEADER, sampleMarker, sampleSource, samplesRequested } from './sampleEvents';
@@ -88,11 +89,12 @@ function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResp
 	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
 	if (reply.status >= 400) {
 		// A refusal on the production URL starts no execution (anyone can send one): n8n's log is
-		// where an operator finds it.
-		context.logger.warn(
-			`Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
-			{ workflowId: context.getWorkflow().id, outcome: reply.outcome },
-		);
+		// where an operator finds it, summed up per minute when they come in a flood.
+		refusalLog.warn(context.logger, {
+			workflowId: context.getWorkflow().id ?? '',
+			reason: reply.outcome,
+			message: `Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
+		});
 		// On the test URL someone is waiting in the editor, which would otherwise go on waiting
 		// with no sign of the request: thrown after the answer, the error ends the test run and
 		// n8n shows it on the trigger.

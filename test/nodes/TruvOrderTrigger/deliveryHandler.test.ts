@@ -6,6 +6,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
+import { refusalLog } from '../../../nodes/TruvOrderTrigger/refusalLog';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import type { DeliveryRequest } from '../../../dev/n8n-core/n8nContexts';
@@ -46,6 +47,7 @@ function expectNoExecution(result: { workflowData: unknown }) {
 beforeEach(() => {
 	forgetProcessRecords();
 	forgetRememberedCredentials();
+	refusalLog.forget();
 });
 
 describe('routing genuine deliveries', () => {
@@ -256,6 +258,11 @@ describe('signature', () => {
 			);
 			expect(meta).toEqual(expect.objectContaining({ outcome: 'invalid_signature' }));
 			expect(message).not.toContain(JSON.parse(body.toString()).webhook_id);
+			// A flood of forged requests is no flood of lines: the next ones within the minute are
+			// only counted, for the first line after it.
+			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
+			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=01' } });
+			expect(warn).toHaveBeenCalledTimes(1);
 		} finally {
 			warn.mockRestore();
 		}

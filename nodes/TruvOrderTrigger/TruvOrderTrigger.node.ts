@@ -273,6 +273,15 @@ export class TruvOrderTrigger implements INodeType {
 							"Whether to add the headers that describe the delivery to each item, under headers: content type and length, X-WEBHOOK-SIGN, user agent, the forwarding headers of proxies (X-Forwarded-For, X-Real-IP…) and request and trace IDs. Other headers, such as a proxy's authentication headers, are never added.",
 					},
 					{
+						displayName: 'Maximum Event Age (Minutes)',
+						name: 'maxEventAge',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							"Skip events Truv created longer ago than this many minutes: they are acknowledged, so Truv does not send them again, but the workflow does not run and n8n's log notes each one. Truv signs no time, so this limits how old a recorded delivery sent again can be. Leave room for Truv's retries (minutes) and clock differences. 0 turns it off. Only on the production URL; events without event_created_at always run.",
+					},
+					{
 						displayName: 'Skip Duplicate Deliveries',
 						name: 'skipDuplicates',
 						type: 'boolean',

@@ -9,6 +9,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { claimDelivery } from './deliveryDeduplication';
 import { deliveryHeaders } from './deliveryHeaders';
+import { eventTooOld } from './eventAge';
 import { fetchOrderDetails } from './orderDetails';
 import { refusalLog } from './refusalLog';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
@@ -30,6 +31,7 @@ export type DeliveryOutcome =
 	| 'accepted'
 	| 'ignored'
 	| 'duplicate'
+	| 'too_old'
 	| 'invalid_signature'
 	| 'invalid_payload'
 	| 'payload_too_large';
@@ -87,7 +89,8 @@ function acknowledgement(reply: DeliveryAnswer): IDataObject {
 /** Answers the delivery from the node itself, so that n8n sends nothing more. */
 function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
 	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
-	if (reply.status >= 400) {
+	// An event past Maximum Event Age is acknowledged, but it starts nothing either: logged the same.
+	if (reply.status >= 400 || reply.outcome === 'too_old') {
 		// A refusal on the production URL starts no execution (anyone can send one): n8n's log is
 		// where an operator finds it, summed up per minute when they come in a flood.
 		refusalLog.warn(context.logger, {
@@ -98,7 +101,7 @@ function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResp
 		// On the test URL someone is waiting in the editor, which would otherwise go on waiting
 		// with no sign of the request: thrown after the answer, the error ends the test run and
 		// n8n shows it on the trigger.
-		if (context.getMode() === 'manual') {
+		if (reply.status >= 400 && context.getMode() === 'manual') {
 			throw new NodeOperationError(
 				context.getNode(),
 				`The trigger refused a request to its test URL (${reply.status})`,
@@ -378,6 +381,15 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 	const answerFirst = options.acknowledge === 'beforeExecution';
+	// Truv signs no timestamp and duplicate tracking remembers only recent deliveries: this bounds
+	// how old a replayed one can be. Not on the test URL, where samples are old events sent again.
+	const maxEventAge = Number(options.maxEventAge ?? 0);
+	if (maxEventAge > 0 && this.getMode() !== 'manual') {
+		const tooOld = eventTooOld(screening.accepted.json, maxEventAge, Date.now());
+		if (tooOld !== undefined) {
+			return answer(this, { status: 200, outcome: 'too_old', message: tooOld, webhookId });
+		}
+	}
 	// Test URL deliveries are often the same sample sent again while building a workflow.
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
 		const recordKey = `${this.getWorkflow().id ?? ''}:${node.id ?? node.name}`;

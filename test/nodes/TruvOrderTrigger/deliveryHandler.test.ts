@@ -515,6 +515,83 @@ describe('event and status filters', () => {
 	});
 });
 
+describe('Maximum Event Age', () => {
+	const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+	const parameters = { options: { maxEventAge: 60 } };
+
+	test('off by default: an event of 2024 starts the workflow', async () => {
+		const result = await genuine(orderBody('order-created'));
+		expect(result.body.outcome).toBe('accepted');
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
+	});
+
+	test("acknowledges an older event with 200 too_old, starts nothing, and notes it in n8n's log", async () => {
+		const { Logger } = createRequire(require.resolve('n8n-core'))(
+			'@n8n/backend-common',
+		) as typeof import('@n8n/backend-common');
+		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		try {
+			const body = orderBody('order-created', { event_created_at: minutesAgo(61) });
+			const result = await genuine(body, { parameters });
+			expect(result.status).toBe(200);
+			expect(result.body).toMatchObject({
+				received: true,
+				outcome: 'too_old',
+				webhook_id: JSON.parse(body.toString()).webhook_id,
+			});
+			expect(String(result.body.message)).toMatch(
+				/^The event was created at .*, 61 minutes ago, longer ago than this trigger's Maximum Event Age of 60 minutes/,
+			);
+			expectNoExecution(result);
+			expect(result.failedExecutionError).toBeUndefined();
+			expect(warn).toHaveBeenCalledTimes(1);
+			expect(warn.mock.calls[0][0]).toMatch(
+				/^Truv Order Trigger did not start the workflow for a delivery \(200 too_old\): /,
+			);
+		} finally {
+			warn.mockRestore();
+		}
+	});
+
+	test('starts the workflow for a recent event, a Connection Failed one too', async () => {
+		const recent = await genuine(orderBody('order-created', { event_created_at: minutesAgo(5) }), {
+			parameters,
+		});
+		expect(recent.body.outcome).toBe('accepted');
+		const task = Buffer.from(
+			JSON.stringify({
+				...fixtureJson('task-status-updated'),
+				webhook_id: `task-${Date.now()}`,
+				status: 'error',
+				event_created_at: minutesAgo(61),
+			}),
+		);
+		const oldTask = await genuine(task, {
+			parameters: { ...parameters, events: ['task-status-updated'] },
+		});
+		expect(oldTask.body.outcome).toBe('too_old');
+	});
+
+	test('an event without a readable event_created_at is never skipped', async () => {
+		for (const eventCreatedAt of [undefined, null, 'yesterday']) {
+			const result = await genuine(
+				orderBody('order-created', { event_created_at: eventCreatedAt }),
+				{ parameters },
+			);
+			expect(result.body.outcome).toBe('accepted');
+		}
+	});
+
+	test('not on the test URL, where samples are old events sent again', async () => {
+		const result = await genuine(
+			orderBody('order-created', { event_created_at: minutesAgo(24 * 60) }),
+			{ parameters, mode: 'manual' },
+		);
+		expect(result.body.outcome).toBe('accepted');
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
+	});
+});
+
 describe('duplicate deliveries', () => {
 	test('start the workflow once per webhook_id', async () => {
 		const body = orderBody('order-created');

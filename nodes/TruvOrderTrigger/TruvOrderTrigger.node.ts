@@ -29,7 +29,7 @@ export class TruvOrderTrigger implements INodeType {
 		// still called Truv Order Trigger on the canvas, as in the examples.
 		displayName: 'Truv Trigger',
 		name: 'truvOrderTrigger',
-		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		icon: { light: 'file:../../icons/truv.svg', dark: 'file:../../icons/truv.dark.svg' },
 		group: ['trigger'],
 		// Not 1: for a version-1 trigger n8n evaluates an expression on every delivery (to look for a
 		// legacy binary-data option), which n8n 2.x runs in its expression sandbox at a measurable

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -16,6 +14,7 @@ import {
 	SANDBOX_SECRET,
 	truvCredentials,
 } from '../../../dev/n8n-core/n8nContexts';
+import { spyOnN8nWarnings } from '../../helpers/n8nLog';
 
 const OUTPUT = {
 	'order-created': 0,
@@ -243,11 +242,7 @@ describe('signature', () => {
 	});
 
 	test("leaves a line in n8n's log for a refused delivery, without its body", async () => {
-		// n8n-core's own copy of its logger: the one the node's context hands out.
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = spyOnN8nWarnings();
 		try {
 			const body = orderBody('order-created');
 			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
@@ -526,10 +521,7 @@ describe('Maximum Event Age', () => {
 	});
 
 	test("acknowledges an older event with 200 too_old, starts nothing, and notes it in n8n's log", async () => {
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = spyOnN8nWarnings();
 		try {
 			const body = orderBody('order-created', { event_created_at: minutesAgo(61) });
 			const result = await genuine(body, { parameters });

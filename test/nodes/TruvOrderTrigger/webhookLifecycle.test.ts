@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +15,7 @@ import {
 } from '../../../dev/n8n-core/n8nContexts';
 import { DEFAULT_ACCOUNT, startTruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
+import { spyOnN8nWarnings } from '../../helpers/n8nLog';
 
 /** A second Truv account, for a credential edited to other keys. */
 const OTHER_ACCOUNT = {
@@ -183,10 +182,7 @@ describe('automatic registration', () => {
 	});
 
 	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = spyOnN8nWarnings();
 		try {
 			await trigger().activate();
 			const [webhook] = standIn.webhooks();

@@ -1,4 +1,3 @@
-const path = require('path');
 const { task, src, dest, parallel } = require('gulp');
 
 task('build:icons', copyIcons);
@@ -10,13 +9,10 @@ function copyEntry() {
 	return src('index.js').pipe(dest('dist'));
 }
 
-// tsc emits only code; n8n loads node and credential icons from beside the compiled files.
+// tsc emits only code. The nodes and the credential name their icons relative to their compiled
+// files (file:../../icons/truv.svg from dist/nodes/<Node>/, file:../icons/truv.svg from
+// dist/credentials/), so the one copy in icons/ goes to dist/icons/. The stream is returned, so
+// that gulp waits for the copy before the build counts as done.
 function copyIcons() {
-	const nodeSource = path.resolve('nodes', '**', '*.{png,svg}');
-	const nodeDestination = path.resolve('dist', 'nodes');
-	src(nodeSource, { encoding: false }).pipe(dest(nodeDestination));
-
-	const credSource = path.resolve('credentials', '**', '*.{png,svg}');
-	const credDestination = path.resolve('dist', 'credentials');
-	return src(credSource, { encoding: false }).pipe(dest(credDestination));
+	return src('icons/*.{png,svg}', { encoding: false }).pipe(dest('dist/icons'));
 }

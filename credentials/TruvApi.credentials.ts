@@ -11,7 +11,7 @@ export class TruvApi implements ICredentialType {
 
 	displayName = 'Truv API';
 
-	icon: Icon = { light: 'file:truv.svg', dark: 'file:truv.dark.svg' };
+	icon: Icon = { light: 'file:../icons/truv.svg', dark: 'file:../icons/truv.dark.svg' };
 
 	documentationUrl = 'https://docs.truv.com/reference/authentication';
 

@@ -33,7 +33,7 @@ export class Truv implements INodeType {
 	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		displayName: 'Truv',
 		name: 'truv',
-		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		icon: { light: 'file:../../icons/truv.svg', dark: 'file:../../icons/truv.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

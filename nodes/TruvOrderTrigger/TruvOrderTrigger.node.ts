@@ -29,7 +29,7 @@ export class TruvOrderTrigger implements INodeType {
 		// still called Truv Order Trigger on the canvas, as in the examples.
 		displayName: 'Truv Trigger',
 		name: 'truvOrderTrigger',
-		icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+		icon: { light: 'file:../../icons/truv.svg', dark: 'file:../../icons/truv.dark.svg' },
 		group: ['trigger'],
 		// Not 1: for a version-1 trigger n8n evaluates an expression on every delivery (to look for a
 		// legacy binary-data option), which n8n 2.x runs in its expression sandbox at a measurable
@@ -272,7 +272,17 @@ export class TruvOrderTrigger implements INodeType {
 						name: 'includeHeaders',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to add the request headers to each item, under headers',
+						description:
+							"Whether to add the headers that describe the delivery to each item, under headers: content type and length, X-WEBHOOK-SIGN, user agent, the forwarding headers of proxies (X-Forwarded-For, X-Real-IP…) and request and trace IDs. Other headers, such as a proxy's authentication headers, are never added.",
+					},
+					{
+						displayName: 'Maximum Event Age (Minutes)',
+						name: 'maxEventAge',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							"Skip events Truv created longer ago than this many minutes: they are acknowledged, so Truv does not send them again, but the workflow does not run and n8n's log notes each one. Truv signs no time, so this limits how old a recorded delivery sent again can be. Leave room for Truv's retries (minutes) and clock differences. 0 turns it off. Only on the production URL; events without event_created_at always run.",
 					},
 					{
 						displayName: 'Skip Duplicate Deliveries',

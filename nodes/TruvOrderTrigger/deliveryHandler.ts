@@ -7,7 +7,10 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { claimDelivery, triggerKeyOf } from './deliveryDeduplication';
+import { deliveryHeaders } from './deliveryHeaders';
+import { eventTooOld } from './eventAge';
 import { fetchOrderDetails } from './orderDetails';
+import { refusalLog } from './refusalLog';
 import { isOrderEventType, ORDER_EVENT_TYPES, validateOrderEvent } from './orderEventSchemas';
 import type { OrderEventType } from './orderEventSchemas';
 import {
@@ -35,6 +38,7 @@ export type DeliveryOutcome =
 	| 'accepted'
 	| 'ignored'
 	| 'duplicate'
+	| 'too_old'
 	| 'invalid_signature'
 	| 'invalid_payload'
 	| 'payload_too_large'
@@ -93,17 +97,19 @@ function acknowledgement(reply: DeliveryAnswer): IDataObject {
 /** Answers the delivery from the node itself, so that n8n sends nothing more. */
 function answer(context: IWebhookFunctions, reply: DeliveryAnswer): IWebhookResponseData {
 	context.getResponseObject().status(reply.status).json(acknowledgement(reply));
-	if (reply.status >= 400) {
+	// An event past Maximum Event Age is acknowledged, but it starts nothing either: logged the same.
+	if (reply.status >= 400 || reply.outcome === 'too_old') {
 		// A refusal on the production URL starts no execution (anyone can send one): n8n's log is
-		// where an operator finds it.
-		context.logger.warn(
-			`Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
-			{ workflowId: context.getWorkflow().id, outcome: reply.outcome },
-		);
+		// where an operator finds it, summed up per minute when they come in a flood.
+		refusalLog.warn(context.logger, {
+			workflowId: context.getWorkflow().id ?? '',
+			reason: reply.outcome,
+			message: `Truv Order Trigger did not start the workflow for a delivery (${reply.status} ${reply.outcome}): ${reply.message}`,
+		});
 		// On the test URL someone is waiting in the editor, which would otherwise go on waiting
 		// with no sign of the request: thrown after the answer, the error ends the test run and
 		// n8n shows it on the trigger.
-		if (context.getMode() === 'manual') {
+		if (reply.status >= 400 && context.getMode() === 'manual') {
 			throw new NodeOperationError(
 				context.getNode(),
 				`The trigger refused a request to its test URL (${reply.status})`,
@@ -316,20 +322,6 @@ function invalidDelivery(
 	return { workflowData: outputs, webhookResponse: acknowledgement(reply) };
 }
 
-// Headers that carry someone's credentials: never copied into execution data.
-const PRIVATE_HEADERS = new Set([
-	'authorization',
-	'proxy-authorization',
-	'cookie',
-	'x-n8n-api-key',
-]);
-
-function shareableHeaders(headers: IDataObject): IDataObject {
-	return Object.fromEntries(
-		Object.entries(headers).filter(([name]) => !PRIVATE_HEADERS.has(name.toLowerCase())),
-	);
-}
-
 /**
  * Settles a claimed delivery once Truv has its answer (deliveryDeduplication.ts, rule 1). By
  * default n8n answers after storing the execution: a 2xx sent means it is stored. Any other answer
@@ -402,6 +394,15 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 		);
 	}
 	const { webhookId, output, orderId } = screening.accepted;
+	// Truv signs no timestamp and duplicate tracking remembers only recent deliveries: this bounds
+	// how old a replayed one can be. Not on the test URL, where samples are old events sent again.
+	const maxEventAge = Number(options.maxEventAge ?? 0);
+	if (maxEventAge > 0 && this.getMode() !== 'manual') {
+		const tooOld = eventTooOld(screening.accepted.json, maxEventAge, Date.now());
+		if (tooOld !== undefined) {
+			return answer(this, { status: 200, outcome: 'too_old', message: tooOld, webhookId });
+		}
+	}
 	// Test URL deliveries are often the same sample sent again while building a workflow.
 	if (options.skipDuplicates !== false && this.getMode() !== 'manual') {
 		const triggerKey = triggerKeyOf(this.getWorkflow().id, node);
@@ -455,7 +456,7 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (options.includeHeaders === true) {
 		// A field of Truv's own named headers is kept; the request's then go under request_headers.
 		const field = 'headers' in json ? 'request_headers' : 'headers';
-		json = { ...json, [field]: shareableHeaders(headers as IDataObject) };
+		json = { ...json, [field]: deliveryHeaders(headers as IDataObject) };
 	}
 	const item: INodeExecutionData = { json };
 	const outputs: INodeExecutionData[][] = Array.from(

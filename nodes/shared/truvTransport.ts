@@ -8,7 +8,7 @@ import type {
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 export const TRUV_CREDENTIAL_TYPE = 'truvApi';
 export const TRUV_PRODUCTION_BASE_URL = 'https://prod.truv.com';
@@ -132,6 +132,46 @@ export async function readTruvCredentials(context: TruvApiContext): Promise<Truv
 }
 
 /**
+ * The address of `path` under the credential's Base URL. The request carries the Truv keys, so a
+ * path that would lead anywhere else (another host: `//host/x`, `https://host/x`; or above the
+ * Base URL's own path: `/../x`) is refused before anything is sent.
+ */
+export function truvRequestUrl(
+	context: TruvApiContext,
+	credentials: TruvCredentials,
+	path: string,
+	itemIndex?: number,
+): string {
+	const baseUrl = truvBaseUrl(credentials);
+	const refuse = (why: string) =>
+		new NodeOperationError(context.getNode(), `Refused to send a request to Truv: ${why}`, {
+			description: `The Truv API credential's keys are only sent to its Base URL, ${baseUrl}.`,
+			itemIndex,
+		});
+	let base: URL;
+	try {
+		base = new URL(baseUrl);
+	} catch {
+		throw refuse(`the credential's Base URL ${baseUrl} is not a valid address`);
+	}
+	// Only a path that starts with one slash is read as a path: `//host` or `\\host` names a host.
+	if (!/^\/(?![/\\])/.test(path) || path.includes('\\')) {
+		throw refuse(`${path} is not a path under the Base URL`);
+	}
+	let url: URL;
+	try {
+		url = new URL(`${baseUrl}${path}`);
+	} catch {
+		throw refuse(`${path} is not a path under the Base URL`);
+	}
+	const basePath = base.pathname.replace(/\/+$/, '');
+	if (url.origin !== base.origin || !url.pathname.startsWith(`${basePath}/`)) {
+		throw refuse(`${path} leads outside the Base URL`);
+	}
+	return url.href;
+}
+
+/**
  * Calls Truv's API with the node's Truv API credential. HTTP errors are turned into NodeApiErrors
  * carrying Truv's own explanation; `allowStatus` lists statuses the caller handles itself.
  */
@@ -157,7 +197,7 @@ export async function truvApiRequest<T = IDataObject>(
 	const timeoutMs = options.timeoutMs ?? TRUV_REQUEST_TIMEOUT_MS;
 	const request: IHttpRequestOptions = {
 		method,
-		url: path.startsWith('http') ? path : `${truvBaseUrl(credentials)}${path}`,
+		url: truvRequestUrl(context, credentials, path, options.itemIndex),
 		qs: options.qs,
 		body: options.body,
 		json: true,

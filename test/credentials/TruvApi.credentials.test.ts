@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { IAuthenticateRuleResponseCode, IDataObject, INode } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
@@ -158,5 +161,18 @@ describe('Truv API credential', () => {
 		expect(ruleFor(403)).toMatch(/403 not_authenticated/);
 		expect(await sendTestRequest({ ...goodKeys(), baseUrl: `${standIn.url}/elsewhere` })).toBe(404);
 		expect(ruleFor(404)).toMatch(/check the Base URL/);
+	});
+});
+
+describe('icon', () => {
+	test("names Truv's light and dark marks in icons/, relative to the credential's own file", () => {
+		const credentialsDir = join(__dirname, '..', '..', 'credentials');
+		expect(credentialType.icon).toEqual({
+			light: 'file:../icons/truv.svg',
+			dark: 'file:../icons/truv.dark.svg',
+		});
+		for (const icon of ['../icons/truv.svg', '../icons/truv.dark.svg']) {
+			expect(readFileSync(join(credentialsDir, icon), 'utf8')).toMatch(/^<svg /);
+		}
 	});
 });

@@ -33,6 +33,7 @@ import {
 	ORDER_FIXTURES,
 	OUTPUT_INDEX,
 	PACKAGE_NODE_TYPES,
+	skippedAsProcessed,
 	triggerOutput,
 	truvWebhooks,
 	usePackedRepository,
@@ -219,6 +220,14 @@ describeIfIncluded(`n8n-nodes-truv in n8n ${VERSION}`, () => {
 				(execution) => triggerOutput(execution).json.webhook_id === event.webhook_id,
 			),
 		).toHaveLength(1);
+
+		// After a restart n8n's processed-data store knows it: its execution ends at the trigger.
+		await n8n.restart();
+		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);
+		const afterRestart = await deliverToRouting(event);
+		expect(JSON.parse(afterRestart.responseBody ?? '{}').outcome).toBe('accepted');
+		const [latest] = await routingExecutions(before + 3);
+		expect(skippedAsProcessed(latest)).toBe(true);
 	});
 
 	test('deactivation removes the Truv webhook', async () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 
 import { packRepository } from '../../../dev/n8n/communityPackage';
 import { checkReleaseTag } from '../../../dev/release/checkReleaseTag';
@@ -119,7 +119,8 @@ describe('scanPackage (n8n scanner rules, offline)', () => {
 		builtCopy = async () => {
 			const dir = await tempDir('release-scan-');
 			await runCommand('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1']);
-			for (const folder of ['nodes', 'credentials']) {
+			// The source the scanner reads: what it lints, and the icons the sources name.
+			for (const folder of ['nodes', 'credentials', 'icons']) {
 				cpSync(join(repoDir, folder), join(dir, folder), { recursive: true });
 			}
 			expect(existsSync(join(dir, 'dist', 'nodes', 'TruvOrderTrigger'))).toBe(true);
@@ -231,11 +232,27 @@ describe('the published tarball', () => {
 			return [
 				nodeFile,
 				nodeFile.replace(/\.js$/, '.json'),
-				...[icon.light, icon.dark].map((file) => `${folder}/${file.replace(/^file:/, '')}`),
+				...[icon.light, icon.dark].map((file) => posix.join(folder, file.replace(/^file:/, ''))),
 			];
 		});
+		// The credential's icons, named relative to its compiled file as n8n resolves them.
+		const credentialFile = 'dist/credentials/TruvApi.credentials.js';
+		const credential = Object.values(
+			require(join(repoDir, credentialFile)) as object,
+		)[0] as new () => {
+			icon: { light: string; dark: string };
+		};
+		const credentialIcon = new credential().icon;
+		expected.push(
+			...[credentialIcon.light, credentialIcon.dark].map((file) =>
+				posix.join(dirname(credentialFile), file.replace(/^file:/, '')),
+			),
+		);
 		expect(expected).toContain('dist/nodes/Truv/Truv.node.json');
-		expect(expected).toContain('dist/nodes/Truv/truv.dark.svg');
+		expect(expected).toContain('dist/icons/truv.dark.svg');
+		expect(expected.filter((path) => path.endsWith('.svg'))).toEqual(
+			Array(3).fill(['dist/icons/truv.svg', 'dist/icons/truv.dark.svg']).flat(),
+		);
 		expect(paths).toEqual(expect.arrayContaining(expected));
 	});
 });

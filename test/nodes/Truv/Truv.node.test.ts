@@ -29,9 +29,9 @@ describe('Truv node description', () => {
 			inputs: ['main'],
 			outputs: ['main'],
 			credentials: [{ name: 'truvApi', required: true }],
-			icon: { light: 'file:truv.svg', dark: 'file:truv.dark.svg' },
+			icon: { light: 'file:../../icons/truv.svg', dark: 'file:../../icons/truv.dark.svg' },
 		});
-		for (const icon of ['truv.svg', 'truv.dark.svg']) {
+		for (const icon of ['../../icons/truv.svg', '../../icons/truv.dark.svg']) {
 			expect(readFileSync(join(nodeDir, icon), 'utf8')).toMatch(/^<svg /);
 		}
 	});

@@ -188,8 +188,11 @@ describe('Truv Order Trigger description', () => {
 
 	test('uses the Truv API credential and its own light and dark icons', () => {
 		expect(description.credentials).toEqual([{ name: 'truvApi', required: true }]);
-		expect(description.icon).toEqual({ light: 'file:truv.svg', dark: 'file:truv.dark.svg' });
-		for (const icon of ['truv.svg', 'truv.dark.svg']) {
+		expect(description.icon).toEqual({
+			light: 'file:../../icons/truv.svg',
+			dark: 'file:../../icons/truv.dark.svg',
+		});
+		for (const icon of ['../../icons/truv.svg', '../../icons/truv.dark.svg']) {
 			expect(readFileSync(join(nodeDir, icon), 'utf8')).toMatch(/^<svg /);
 		}
 	});

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -7,6 +5,7 @@ import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDe
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { processedDataStore } from '../../../dev/n8n-core/processedDataStore';
 import { MAX_DELIVERY_BYTES } from '../../../nodes/TruvOrderTrigger/deliveryHandler';
+import { refusalLog } from '../../../nodes/TruvOrderTrigger/refusalLog';
 import { signTruvPayload } from '../../../nodes/TruvOrderTrigger/truvSignature';
 import { fixtureBytes, fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import type { DeliveryRequest, DeliveryResult } from '../../../dev/n8n-core/n8nContexts';
@@ -17,6 +16,7 @@ import {
 	triggerExecution,
 	truvCredentials,
 } from '../../../dev/n8n-core/n8nContexts';
+import { spyOnN8nWarnings } from '../../helpers/n8nLog';
 
 const OUTPUT = {
 	'order-created': 0,
@@ -59,6 +59,7 @@ async function failedExecution(result: DeliveryResult): Promise<Error | undefine
 beforeEach(() => {
 	forgetProcessRecords();
 	forgetRememberedCredentials();
+	refusalLog.forget();
 });
 
 describe('routing genuine deliveries', () => {
@@ -173,6 +174,11 @@ describe('routing genuine deliveries', () => {
 				authorization: 'Basic c2VjcmV0',
 				cookie: 'n8n-auth=secret',
 				'proxy-authorization': 'Bearer secret',
+				'x-api-key': 'secret',
+				'cf-access-jwt-assertion': 'eyJ.secret',
+				'x-amzn-oidc-data': 'eyJ.secret',
+				'x-forwarded-client-cert': 'Hash=secret',
+				'x-forwarded-for': '203.0.113.7',
 			},
 			parameters: { options: { includeHeaders: true } },
 		});
@@ -180,7 +186,16 @@ describe('routing genuine deliveries', () => {
 		expect(item.headers).toEqual({ from: 'Truv' });
 		const requestHeaders = item.request_headers as IDataObject;
 		expect(requestHeaders['x-webhook-sign']).toEqual(expect.any(String));
-		for (const name of ['authorization', 'cookie', 'proxy-authorization']) {
+		expect(requestHeaders['x-forwarded-for']).toBe('203.0.113.7');
+		for (const name of [
+			'authorization',
+			'cookie',
+			'proxy-authorization',
+			'x-api-key',
+			'cf-access-jwt-assertion',
+			'x-amzn-oidc-data',
+			'x-forwarded-client-cert',
+		]) {
 			expect(requestHeaders[name]).toBeUndefined();
 		}
 	});
@@ -240,11 +255,7 @@ describe('signature', () => {
 	});
 
 	test("leaves a line in n8n's log for a refused delivery, without its body", async () => {
-		// n8n-core's own copy of its logger: the one the node's context hands out.
-		const { Logger } = createRequire(require.resolve('n8n-core'))(
-			'@n8n/backend-common',
-		) as typeof import('@n8n/backend-common');
-		const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+		const warn = spyOnN8nWarnings();
 		try {
 			const body = orderBody('order-created');
 			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
@@ -255,6 +266,11 @@ describe('signature', () => {
 			);
 			expect(meta).toEqual(expect.objectContaining({ outcome: 'invalid_signature' }));
 			expect(message).not.toContain(JSON.parse(body.toString()).webhook_id);
+			// A flood of forged requests is no flood of lines: the next ones within the minute are
+			// only counted, for the first line after it.
+			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=00' } });
+			await deliver({ rawBody: body, headers: { 'x-webhook-sign': 'v1=01' } });
+			expect(warn).toHaveBeenCalledTimes(1);
 		} finally {
 			warn.mockRestore();
 		}
@@ -514,6 +530,80 @@ describe('event and status filters', () => {
 		const parameters = { orderStatuses: ['completed'] };
 		const failed = await genuine(orderBody('order-refresh-failed'), { parameters });
 		expect(failed.workflowData![2]).toHaveLength(1);
+	});
+});
+
+describe('Maximum Event Age', () => {
+	const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+	const parameters = { options: { maxEventAge: 60 } };
+
+	test('off by default: an event of 2024 starts the workflow', async () => {
+		const result = await genuine(orderBody('order-created'));
+		expect(result.body.outcome).toBe('accepted');
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
+	});
+
+	test("acknowledges an older event with 200 too_old, starts nothing, and notes it in n8n's log", async () => {
+		const warn = spyOnN8nWarnings();
+		try {
+			const body = orderBody('order-created', { event_created_at: minutesAgo(61) });
+			const result = await genuine(body, { parameters });
+			expect(result.status).toBe(200);
+			expect(result.body).toMatchObject({
+				received: true,
+				outcome: 'too_old',
+				webhook_id: JSON.parse(body.toString()).webhook_id,
+			});
+			expect(String(result.body.message)).toMatch(
+				/^The event was created at .*, 61 minutes ago, longer ago than this trigger's Maximum Event Age of 60 minutes/,
+			);
+			expectNoExecution(result);
+			expect(result.failedExecutionError).toBeUndefined();
+			expect(warn).toHaveBeenCalledTimes(1);
+			expect(warn.mock.calls[0][0]).toMatch(
+				/^Truv Order Trigger did not start the workflow for a delivery \(200 too_old\): /,
+			);
+		} finally {
+			warn.mockRestore();
+		}
+	});
+
+	test('starts the workflow for a recent event, a Connection Failed one too', async () => {
+		const recent = await genuine(orderBody('order-created', { event_created_at: minutesAgo(5) }), {
+			parameters,
+		});
+		expect(recent.body.outcome).toBe('accepted');
+		const task = Buffer.from(
+			JSON.stringify({
+				...fixtureJson('task-status-updated'),
+				webhook_id: `task-${Date.now()}`,
+				status: 'error',
+				event_created_at: minutesAgo(61),
+			}),
+		);
+		const oldTask = await genuine(task, {
+			parameters: { ...parameters, events: ['task-status-updated'] },
+		});
+		expect(oldTask.body.outcome).toBe('too_old');
+	});
+
+	test('an event without a readable event_created_at is never skipped', async () => {
+		for (const eventCreatedAt of [undefined, null, 'yesterday']) {
+			const result = await genuine(
+				orderBody('order-created', { event_created_at: eventCreatedAt }),
+				{ parameters },
+			);
+			expect(result.body.outcome).toBe('accepted');
+		}
+	});
+
+	test('not on the test URL, where samples are old events sent again', async () => {
+		const result = await genuine(
+			orderBody('order-created', { event_created_at: minutesAgo(24 * 60) }),
+			{ parameters, mode: 'manual' },
+		);
+		expect(result.body.outcome).toBe('accepted');
+		expect(result.workflowData![OUTPUT['order-created']]).toHaveLength(1);
 	});
 });
 

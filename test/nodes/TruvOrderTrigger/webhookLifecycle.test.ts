@@ -16,6 +16,7 @@ import {
 } from '../../../dev/n8n-core/n8nContexts';
 import { DEFAULT_ACCOUNT, startTruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import type { TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
+import { spyOnN8nWarnings } from '../../helpers/n8nLog';
 
 /** A second Truv account, for a credential edited to other keys. */
 const OTHER_ACCOUNT = {
@@ -206,7 +207,7 @@ describe('automatic registration', () => {
 	});
 
 	test("a disabled webhook found by its URL (no record) is enabled again, adopted, and n8n's log says so", async () => {
-		const warn = jest.spyOn(n8nCoreLogger().prototype, 'warn').mockImplementation(() => undefined);
+		const warn = spyOnN8nWarnings();
 		try {
 			await trigger().activate();
 			const [webhook] = standIn.webhooks();

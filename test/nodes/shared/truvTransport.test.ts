@@ -9,6 +9,7 @@ import {
 	MAX_LIST_PAGES,
 	nextPagePath,
 	resolveEnvironment,
+	truvApiRequest,
 	truvListRequest,
 } from '../../../nodes/shared/truvTransport';
 import { runTruvNode, standInCredentials, truvNodeError } from '../../helpers/truvNode';
@@ -68,6 +69,37 @@ describe('resolveEnvironment', () => {
 		expect(resolveEnvironment({ ...keys, accessSecret: 'legacy', environment: 'fromSecret' })).toBe(
 			undefined,
 		);
+	});
+});
+
+describe('requests carry the keys only to the Base URL', () => {
+	test.each([
+		['a protocol-relative address', '//evil.example/v1/orders/'],
+		['a full URL', 'http://evil.example/v1/orders/'],
+		['a full https URL', 'https://evil.example/v1/orders/'],
+		['a path without its leading slash', 'evil.example/v1/orders/'],
+		['a backslash, which some clients read as a slash', '/\\evil.example/v1/orders/'],
+		['a path above the Base URL', '/../v1/orders/'],
+		['an escaped path above the Base URL', '/v1/%2e%2e/%2e%2e/v1/orders/'],
+	])('%s is refused before anything is sent', async (_, path) => {
+		const truv = await fakeTruv(() => ({}));
+		const { context } = executeContext({
+			credentials: standInCredentials(standIn, { baseUrl: `${truv.base}/truv` }),
+		});
+		await expect(truvApiRequest(context, 'GET', path)).rejects.toThrow(
+			/^Refused to send a request to Truv: .* (is not a path under|leads outside) the Base URL$/,
+		);
+		expect(truv.requested).toEqual([]);
+	});
+
+	test('a path under the Base URL, dot segments inside it included, is sent there', async () => {
+		const truv = await fakeTruv(() => ({ id: 'o-1' }));
+		const { context } = executeContext({
+			credentials: standInCredentials(standIn, { baseUrl: `${truv.base}/truv/` }),
+		});
+		await truvApiRequest(context, 'GET', '/v1/orders/?page=2');
+		await truvApiRequest(context, 'GET', '/v1/webhooks/../orders/o-1/');
+		expect(truv.requested).toEqual(['/truv/v1/orders/?page=2', '/truv/v1/orders/o-1/']);
 	});
 });
 

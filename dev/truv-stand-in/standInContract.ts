@@ -3,6 +3,7 @@
 // the server so that the control API depends on this, not on the server that mounts it.
 
 import type { FaultSpec } from './faultSwitches';
+import type { RateLimitSetting } from './rateLimit';
 import type { SuborderStatus, TruvOrder } from './orderRules';
 import type { WebhookEvent } from './webhookBody';
 import type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
@@ -22,6 +23,8 @@ export interface TruvStandInOptions {
 	/** Page size of every list: webhooks, delivery history, orders and order events. */
 	pageSize?: number;
 	delivery?: Partial<DeliverySettings>;
+	/** Truv's 300 requests a minute per Access Secret unless lowered (for tests). */
+	rateLimit?: Partial<RateLimitSetting>;
 	/** Receives one line per API call and per delivery attempt. */
 	log?: (line: string) => void;
 }
@@ -127,6 +130,9 @@ export interface TruvStandIn {
 	 * @throws Error for an unknown order or suborder.
 	 */
 	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder;
+	rateLimit(): RateLimitSetting;
+	/** A new limit (unset fields take Truv's), every secret's count back at zero. */
+	setRateLimit(setting: Partial<RateLimitSetting>): RateLimitSetting;
 	setFault(spec: FaultSpec): void;
 	clearFaults(): void;
 	faults(): FaultSpec[];

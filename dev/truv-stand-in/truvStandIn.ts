@@ -39,6 +39,7 @@ import { signTruvWebhookBody, SIGNATURE_HEADER } from './webhookSignature';
 import { WebhookStore } from './webhookStore';
 import type { SuborderStatus, TruvOrder } from './orderRules';
 import { OrderStore } from './orderStore';
+import { RateLimiter, type RateLimitSetting } from './rateLimit';
 import type {
 	TruvStandInAccount,
 	TruvStandInOptions,
@@ -67,6 +68,8 @@ export type {
 
 export type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
 export type { FaultKind, FaultSpec } from './faultSwitches';
+export type { RateLimitSetting } from './rateLimit';
+export { TRUV_RATE_WINDOW_MS, TRUV_REQUESTS_PER_WINDOW } from './rateLimit';
 export type { RecordedDelivery, WebhookRequestItem } from './webhookHistory';
 export type { TruvEnvironment, TruvWebhook } from './webhookRules';
 export type {
@@ -107,6 +110,7 @@ class TruvStandInServer implements TruvStandIn {
 	private readonly store = new WebhookStore();
 	private readonly orderStore = new OrderStore(() => this.baseUrl);
 	private readonly faultSwitches = new FaultSwitches();
+	private readonly rateLimiter: RateLimiter;
 	private readonly deliverer = new WebhookDeliverer();
 	private readonly pendingDeliveries = new Set<Promise<unknown>>();
 	/** clientId → secret → environment. */
@@ -150,6 +154,7 @@ class TruvStandInServer implements TruvStandIn {
 			...DEFAULT_DELIVERY_SETTINGS,
 			...definedFields(options.delivery ?? {}),
 		};
+		this.rateLimiter = new RateLimiter(options.rateLimit ?? {});
 		this.log = options.log ?? (() => undefined);
 		this.server = createServer((request, response) => void this.handle(request, response));
 	}
@@ -220,6 +225,14 @@ class TruvStandInServer implements TruvStandIn {
 
 	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder {
 		return this.orderStore.setSuborderStatus(orderId, status, suborderId);
+	}
+
+	rateLimit(): RateLimitSetting {
+		return this.rateLimiter.current;
+	}
+
+	setRateLimit(setting: Partial<RateLimitSetting>): RateLimitSetting {
+		return this.rateLimiter.set(setting);
 	}
 
 	setFault(spec: FaultSpec): void {
@@ -445,6 +458,7 @@ class TruvStandInServer implements TruvStandIn {
 				const env = this.secretsByClient.get(clientId)?.get(secret);
 				return env === undefined ? undefined : { clientId, env };
 			},
+			throttle: (secret) => this.rateLimiter.take(secret),
 			deliveryHistory: (caller) =>
 				this.deliveries.filter(
 					(record) => record.clientId === caller.clientId && record.env === caller.env,

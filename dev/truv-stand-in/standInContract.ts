@@ -23,6 +23,10 @@ export interface TruvStandInOptions {
 	/** Page size of every list: webhooks, delivery history, orders and order events. */
 	pageSize?: number;
 	delivery?: Partial<DeliverySettings>;
+	/** How long a report made by `POST …/reports/` answers 404; 2 s by default. */
+	reportReadyDelayMs?: number;
+	/** How many reads of an order's invoice answer `pending` before it is made; 1 by default. */
+	invoicePendingReads?: number;
 	/** Truv's 300 requests a minute per Access Secret unless lowered (for tests). */
 	rateLimit?: Partial<RateLimitSetting>;
 	/** Receives one line per API call and per delivery attempt. */

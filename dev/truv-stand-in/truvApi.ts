@@ -18,11 +18,12 @@ import {
 } from './httpExchange';
 import type { Caller, Route } from './apiRoute';
 import { findOrdersRoute, type OrdersApiContext } from './ordersApi';
+import { findReportsRoute, type ReportsApiContext } from './reportsApi';
 import { pageNumberAnswer } from './pagination';
 import { answerWebhookRequests, type RecordedDelivery } from './webhookHistory';
 import type { WebhookStore } from './webhookStore';
 
-export interface TruvApiContext extends OrdersApiContext {
+export interface TruvApiContext extends OrdersApiContext, ReportsApiContext {
 	baseUrl: string;
 	pageSize: number;
 	webhooks: WebhookStore;
@@ -114,7 +115,7 @@ function findRoute(context: TruvApiContext, pathname: string): Route | undefined
 		}
 		return webhookRoute(context, id);
 	}
-	return findOrdersRoute(context, pathname);
+	return findOrdersRoute(context, pathname) ?? findReportsRoute(context, pathname);
 }
 
 function webhooksRoute(context: TruvApiContext): Route {

@@ -40,6 +40,8 @@ import { WebhookStore } from './webhookStore';
 import type { SuborderStatus, TruvOrder } from './orderRules';
 import { OrderStore } from './orderStore';
 import { RateLimiter, type RateLimitSetting } from './rateLimit';
+import { InvoiceBook } from './invoices';
+import { ReportStore } from './reportStore';
 import type {
 	TruvStandInAccount,
 	TruvStandInOptions,
@@ -92,6 +94,9 @@ export const DEFAULT_ACCOUNT: TruvStandInAccount = {
 };
 
 const DEFAULT_PAGE_SIZE = 20;
+/** Truv's demo retries a new report after 0, 2 and 4 s: it can answer 404 for a few seconds. */
+const DEFAULT_REPORT_READY_DELAY_MS = 2_000;
+const DEFAULT_INVOICE_PENDING_READS = 1;
 const USER_AGENT = 'Truv-Webhook-Service/2.0';
 
 /** The first account's credentials, one secret per environment it has. */
@@ -108,7 +113,14 @@ class TruvStandInServer implements TruvStandIn {
 
 	private readonly server: Server;
 	private readonly store = new WebhookStore();
-	private readonly orderStore = new OrderStore(() => this.baseUrl);
+	private readonly reportStore = new ReportStore(() => this.baseUrl);
+	private readonly orderStore = new OrderStore(
+		() => this.baseUrl,
+		() => new Date(),
+		this.reportStore,
+	);
+	private readonly invoices: InvoiceBook;
+	private readonly reportReadyDelayMs: number;
 	private readonly faultSwitches = new FaultSwitches();
 	private readonly rateLimiter: RateLimiter;
 	private readonly deliverer = new WebhookDeliverer();
@@ -155,6 +167,11 @@ class TruvStandInServer implements TruvStandIn {
 			...definedFields(options.delivery ?? {}),
 		};
 		this.rateLimiter = new RateLimiter(options.rateLimit ?? {});
+		this.reportReadyDelayMs = options.reportReadyDelayMs ?? DEFAULT_REPORT_READY_DELAY_MS;
+		this.invoices = new InvoiceBook(
+			options.invoicePendingReads ?? DEFAULT_INVOICE_PENDING_READS,
+			() => this.baseUrl,
+		);
 		this.log = options.log ?? (() => undefined);
 		this.server = createServer((request, response) => void this.handle(request, response));
 	}
@@ -453,6 +470,9 @@ class TruvStandInServer implements TruvStandIn {
 			pageSize: this.pageSize,
 			webhooks: this.store,
 			orders: this.orderStore,
+			reports: this.reportStore,
+			invoices: this.invoices,
+			reportReadyDelayMs: this.reportReadyDelayMs,
 			authenticate: (clientId, secret) => {
 				if (clientId === undefined || secret === undefined) return undefined;
 				const env = this.secretsByClient.get(clientId)?.get(secret);

@@ -1,5 +1,5 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { truvApiRequest } from '../../shared/truvTransport';
 import { type OperationContext, pathId, type TruvOperation } from './operationContext';
@@ -179,6 +179,14 @@ async function readReport(
 			continue;
 		}
 		if (!pdf) return [{ json: jsonOutput(operation, body as IDataObject, target) }];
+		// Every PDF starts so; anything else (a JSON answer, an error page) is no file to pass on.
+		if (!(body as Buffer).subarray(0, 5).equals(Buffer.from('%PDF-'))) {
+			throw new NodeApiError(context.getNode(), {} as JsonObject, {
+				message: `Truv answered GET ${path} with something that is not a PDF`,
+				description: `Asked for the PDF of the ${target.kind.label} report ${reportId}.`,
+				itemIndex,
+			});
+		}
 		const field = String(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim();
 		const file = await context.helpers.prepareBinaryData(
 			body as Buffer,

@@ -164,6 +164,17 @@ describe('Report: Get from an order', () => {
 		});
 	});
 
+	test('an answer that is not a PDF is an error, not a file', async () => {
+		const order = seedOrder();
+		completed(order);
+		standIn.setFault({ path: '/v1/users/', kind: 'emptyObject' });
+		const error = await truvNodeError(standIn, getReport({ orderId: order.id, format: 'pdf' }));
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(error.message).toMatch(
+			/^Truv answered GET \/v1\/users\/.* with something that is not a PDF$/,
+		);
+	});
+
 	test('puts the PDF in the field named, and pairs it with its input item', async () => {
 		const order = seedOrder(['assets']);
 		completed(order);

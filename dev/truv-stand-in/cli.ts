@@ -2,7 +2,9 @@
  * Runs the Truv stand-in as its own process for tools and e2e tests:
  *
  *   npx tsx dev/truv-stand-in/cli.ts --port 0 [--page-size N] [--timeout-ms N]
- *     [--retry-delay-ms N] [--max-retries N] [--quiet]
+ *     [--retry-delay-ms N] [--max-retries N] [--rate-limit N] [--quiet]
+ *
+ * `--rate-limit N` lowers Truv's 300 requests a minute per Access Secret to N.
  *
  * Prints one JSON line `{"url", "clientId", "secrets"}` to stdout once listening, logs calls
  * and deliveries to stderr, and closes cleanly on SIGINT or SIGTERM. Drive it through
@@ -11,7 +13,14 @@
 import { standInSummary } from './controlApi';
 import { startTruvStandIn, type TruvStandInOptions } from './truvStandIn';
 
-const NUMBER_FLAGS = ['--port', '--page-size', '--timeout-ms', '--retry-delay-ms', '--max-retries'];
+const NUMBER_FLAGS = [
+	'--port',
+	'--page-size',
+	'--timeout-ms',
+	'--retry-delay-ms',
+	'--max-retries',
+	'--rate-limit',
+];
 
 function parseArguments(args: string[]): { numbers: Map<string, number>; quiet: boolean } {
 	const numbers = new Map<string, number>();
@@ -43,6 +52,7 @@ async function main(): Promise<void> {
 			retryDelayMs: numbers.get('--retry-delay-ms'),
 			maxRetries: numbers.get('--max-retries'),
 		},
+		rateLimit: { requests: numbers.get('--rate-limit') },
 		log: quiet ? undefined : (line) => process.stderr.write(`[truv-stand-in] ${line}\n`),
 	};
 	const standIn = await startTruvStandIn(options);

@@ -53,6 +53,18 @@ export async function handleControlRequest(
 			}
 			case 'POST /_stand-in/orders':
 				return jsonAnswer(201, standIn.addOrder(readObject(request) as OrderSeed));
+			case 'GET /_stand-in/rate-limit':
+				return jsonAnswer(200, standIn.rateLimit());
+			case 'PUT /_stand-in/rate-limit': {
+				const { requests, windowMs } = readObject(request);
+				return jsonAnswer(
+					200,
+					standIn.setRateLimit({
+						requests: requests as number | undefined,
+						windowMs: windowMs as number | undefined,
+					}),
+				);
+			}
 			case 'GET /_stand-in/faults':
 				return jsonAnswer(200, standIn.faults());
 			case 'POST /_stand-in/faults':

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 /** What a route decided to answer; the server writes it and records the status. */
 export interface Answer {
 	status: number;
-	body?: string;
+	body?: string | Buffer;
 	contentType?: string;
 	headers?: Record<string, string>;
 }

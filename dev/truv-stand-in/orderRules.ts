@@ -86,6 +86,15 @@ export interface TruvOrder {
 	refresh_order: string | null;
 	employers: TruvOrderEmployer[];
 	financial_accounts: TruvOrderFinancialAccount[];
+	/**
+	 * The order's reports (truv-api.md): null until a connection completes, and a new id each time
+	 * another one completes. Income and employment for the income and employment products, assets
+	 * for the assets product; the stand-in makes no income insights or AIM check reports.
+	 */
+	voie_report_id: string | null;
+	voa_report_id: string | null;
+	income_insights_report_id: string | null;
+	aim_check_report_id: string | null;
 }
 
 /** An item of `GET /v1/orders/{id}/events/`. */

@@ -12,6 +12,7 @@ import {
 	validateOrderCreate,
 	validateOrderRefresh,
 } from './orderRules';
+import type { ReportStore, ReportSubject } from './reportStore';
 import { TruvValidationError } from './truvErrors';
 import { newTruvId, type TruvEnvironment, truvTimestamp } from './webhookRules';
 
@@ -45,7 +46,40 @@ export class OrderStore {
 	constructor(
 		private readonly shareBaseUrl: () => string,
 		private readonly now: () => Date = () => new Date(),
+		private readonly reports?: ReportStore,
 	) {}
+
+	/** The newest order of a user, with what its reports need; undefined for an unknown user. */
+	subjectOfUser(clientId: string, env: TruvEnvironment, userId: string): ReportSubject | undefined {
+		const entry = [...this.stored]
+			.reverse()
+			.find(
+				(candidate) =>
+					candidate.clientId === clientId &&
+					candidate.env === env &&
+					candidate.order.user_id === userId,
+			);
+		return entry && { order: this.answer(entry), ssn: entry.ssn };
+	}
+
+	/** The employer suborder connected through `linkId`, and its order. */
+	findLink(
+		clientId: string,
+		env: TruvEnvironment,
+		linkId: string,
+	): { subject: ReportSubject; employer: TruvOrderEmployer } | undefined {
+		for (const entry of this.stored) {
+			if (entry.clientId !== clientId || entry.env !== env) continue;
+			const employer = entry.order.employers.find((candidate) => candidate.link_id === linkId);
+			if (employer) {
+				return {
+					subject: { order: this.answer(entry), ssn: entry.ssn },
+					employer: { ...employer },
+				};
+			}
+		}
+		return undefined;
+	}
 
 	/** Newest first, as Truv lists orders. */
 	list(clientId?: string, env?: TruvEnvironment): TruvOrder[] {
@@ -175,6 +209,7 @@ export class OrderStore {
 			products: [product],
 			completed_at: null,
 			canceled_at: null,
+			...NO_REPORTS,
 			initial_order: rootId,
 			refresh_order: null,
 			employers:
@@ -236,6 +271,7 @@ export class OrderStore {
 				link_id: suborder.link_id,
 			});
 		}
+		if (status === 'completed') this.issueReports(entry, targets);
 		const all = suborders(entry.order);
 		if (
 			entry.order.completed_at === null &&
@@ -246,6 +282,31 @@ export class OrderStore {
 		}
 		entry.order.updated_at = now;
 		return this.answer(entry);
+	}
+
+	/**
+	 * Truv makes a new report, with a new id on the order, each time a connection completes: of
+	 * income and employment for an employer, of assets for a financial account.
+	 */
+	private issueReports(entry: StoredOrder, completed: Suborder[]): void {
+		if (this.reports === undefined) return;
+		const subject = { order: entry.order, ssn: entry.ssn };
+		const { products } = entry.order;
+		const employers = completed.filter((suborder) => 'data_sources' in suborder);
+		if (employers.length > 0 && (products.includes('income') || products.includes('employment'))) {
+			entry.order.voie_report_id = this.reports.createEmploymentReport(
+				entry.clientId,
+				entry.env,
+				subject,
+			).body.report_id as string;
+		}
+		if (employers.length < completed.length && products.includes('assets')) {
+			entry.order.voa_report_id = this.reports.createAssetsReport(
+				entry.clientId,
+				entry.env,
+				subject,
+			).body.report_id as string;
+		}
 	}
 
 	private newOrder(id: string, created: string, fields: OrderCreateFields): TruvOrder {
@@ -267,6 +328,7 @@ export class OrderStore {
 			is_expired: false,
 			initial_order: null,
 			refresh_order: null,
+			...NO_REPORTS,
 			employers: fields.employers.map((employer) => ({
 				...freshSuborder(created),
 				suborder_number: optional(employer.suborder_number),
@@ -343,6 +405,13 @@ export class OrderStore {
 		);
 	}
 }
+
+const NO_REPORTS = {
+	voie_report_id: null,
+	voa_report_id: null,
+	income_insights_report_id: null,
+	aim_check_report_id: null,
+} as const;
 
 function suborders(order: TruvOrder): Suborder[] {
 	return [...order.employers, ...order.financial_accounts];

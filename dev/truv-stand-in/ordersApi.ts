@@ -1,4 +1,5 @@
 import { type Answer, jsonAnswer } from './httpExchange';
+import type { InvoiceBook } from './invoices';
 import type { OrderStore } from './orderStore';
 import { pageNumberAnswer } from './pagination';
 import type { Caller, Route } from './apiRoute';
@@ -8,12 +9,14 @@ export interface OrdersApiContext {
 	baseUrl: string;
 	pageSize: number;
 	orders: OrderStore;
+	invoices: InvoiceBook;
 }
 
 const ORDERS_PATH = /^\/v1\/orders\/$/;
 const ORDER_PATH = /^\/v1\/orders\/([^/]+)\/$/;
 const ORDER_CANCEL_PATH = /^\/v1\/orders\/([^/]+)\/cancel\/$/;
 const ORDER_EVENTS_PATH = /^\/v1\/orders\/([^/]+)\/events\/$/;
+const ORDER_INVOICE_PATH = /^\/v1\/orders\/([^/]+)\/invoice\/$/;
 
 /**
  * The Orders API as truv-api.md documents it. `POST /v1/orders/{id}/refresh/`, which Truv's demo
@@ -24,6 +27,7 @@ export function findOrdersRoute(context: OrdersApiContext, pathname: string): Ro
 	for (const [pattern, route] of [
 		[ORDER_CANCEL_PATH, orderCancelRoute],
 		[ORDER_EVENTS_PATH, orderEventsRoute],
+		[ORDER_INVOICE_PATH, orderInvoiceRoute],
 		[ORDER_PATH, orderRoute],
 	] as const) {
 		const match = pattern.exec(pathname);
@@ -81,6 +85,19 @@ function orderEventsRoute(context: OrdersApiContext, id: string): Route {
 				const events = context.orders.events(caller.clientId, caller.env, id);
 				if (events === undefined) return jsonAnswer(404, notFoundBody());
 				return pageNumberAnswer(events, request.url, context.baseUrl, context.pageSize);
+			},
+		},
+	};
+}
+
+function orderInvoiceRoute(context: OrdersApiContext, id: string): Route {
+	return {
+		methods: {
+			GET: (_request, caller) => {
+				const order = context.orders.find(caller.clientId, caller.env, id);
+				return order === undefined
+					? jsonAnswer(404, notFoundBody())
+					: jsonAnswer(200, context.invoices.read(order));
 			},
 		},
 	};

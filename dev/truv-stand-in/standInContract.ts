@@ -3,6 +3,7 @@
 // the server so that the control API depends on this, not on the server that mounts it.
 
 import type { FaultSpec } from './faultSwitches';
+import type { RateLimitSetting } from './rateLimit';
 import type { SuborderStatus, TruvOrder } from './orderRules';
 import type { WebhookEvent } from './webhookBody';
 import type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
@@ -22,6 +23,12 @@ export interface TruvStandInOptions {
 	/** Page size of every list: webhooks, delivery history, orders and order events. */
 	pageSize?: number;
 	delivery?: Partial<DeliverySettings>;
+	/** How long a report made by `POST …/reports/` answers 404; 2 s by default. */
+	reportReadyDelayMs?: number;
+	/** How many reads of an order's invoice answer `pending` before it is made; 1 by default. */
+	invoicePendingReads?: number;
+	/** Truv's 300 requests a minute per Access Secret unless lowered (for tests). */
+	rateLimit?: Partial<RateLimitSetting>;
 	/** Receives one line per API call and per delivery attempt. */
 	log?: (line: string) => void;
 }
@@ -127,6 +134,9 @@ export interface TruvStandIn {
 	 * @throws Error for an unknown order or suborder.
 	 */
 	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder;
+	rateLimit(): RateLimitSetting;
+	/** A new limit (unset fields take Truv's), every secret's count back at zero. */
+	setRateLimit(setting: Partial<RateLimitSetting>): RateLimitSetting;
 	setFault(spec: FaultSpec): void;
 	clearFaults(): void;
 	faults(): FaultSpec[];

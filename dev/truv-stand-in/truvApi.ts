@@ -4,6 +4,7 @@ import {
 	methodNotAllowedBody,
 	notFoundBody,
 	parseErrorBody,
+	throttledBody,
 	TruvValidationError,
 	unsupportedMediaTypeBody,
 } from './truvErrors';
@@ -17,15 +18,18 @@ import {
 } from './httpExchange';
 import type { Caller, Route } from './apiRoute';
 import { findOrdersRoute, type OrdersApiContext } from './ordersApi';
+import { findReportsRoute, type ReportsApiContext } from './reportsApi';
 import { pageNumberAnswer } from './pagination';
 import { answerWebhookRequests, type RecordedDelivery } from './webhookHistory';
 import type { WebhookStore } from './webhookStore';
 
-export interface TruvApiContext extends OrdersApiContext {
+export interface TruvApiContext extends OrdersApiContext, ReportsApiContext {
 	baseUrl: string;
 	pageSize: number;
 	webhooks: WebhookStore;
 	authenticate(clientId: string | undefined, secret: string | undefined): Caller | undefined;
+	/** Counts a request against its secret's rate limit: the seconds to wait when over it. */
+	throttle(secret: string): number | undefined;
 	/** The delivery attempts Truv would show this caller. */
 	deliveryHistory(caller: Caller): readonly RecordedDelivery[];
 }
@@ -54,11 +58,17 @@ export function handleTruvApiRequest(
 	const route = findRoute(context, request.url.pathname);
 	if (route === undefined) return { answer: jsonAnswer(404, notFoundBody()) };
 
-	const caller = context.authenticate(
-		firstHeader(request.headers, 'x-access-client-id'),
-		firstHeader(request.headers, 'x-access-secret'),
-	);
+	const secret = firstHeader(request.headers, 'x-access-secret');
+	const caller = context.authenticate(firstHeader(request.headers, 'x-access-client-id'), secret);
 	if (caller === undefined) return { answer: jsonAnswer(401, authenticationFailedBody()) };
+	// Django REST framework throttles after authentication and before the method check.
+	const wait = context.throttle(secret!);
+	if (wait !== undefined) {
+		return {
+			answer: jsonAnswer(429, throttledBody(wait), { 'Retry-After': String(wait) }),
+			caller,
+		};
+	}
 
 	const method = request.method === 'HEAD' ? 'GET' : request.method;
 	const handler = route.methods[method];
@@ -105,7 +115,7 @@ function findRoute(context: TruvApiContext, pathname: string): Route | undefined
 		}
 		return webhookRoute(context, id);
 	}
-	return findOrdersRoute(context, pathname);
+	return findOrdersRoute(context, pathname) ?? findReportsRoute(context, pathname);
 }
 
 function webhooksRoute(context: TruvApiContext): Route {

@@ -61,6 +61,16 @@ export function parseErrorBody(parserMessage: string): TruvErrorBody {
 	return { error: { code: 'parse_error', message: `JSON parse error - ${parserMessage}` } };
 }
 
+/** Truv's 429 (truv-api.md): `error.code` `throttled`, the wait in Django's words. */
+export function throttledBody(seconds: number): TruvErrorBody {
+	return {
+		error: {
+			code: 'throttled',
+			message: `Request was throttled. Expected available in ${seconds} seconds.`,
+		},
+	};
+}
+
 export function notFoundBody(): DetailBody {
 	return { detail: 'Not Found.' };
 }

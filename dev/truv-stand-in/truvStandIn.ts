@@ -39,6 +39,9 @@ import { signTruvWebhookBody, SIGNATURE_HEADER } from './webhookSignature';
 import { WebhookStore } from './webhookStore';
 import type { SuborderStatus, TruvOrder } from './orderRules';
 import { OrderStore } from './orderStore';
+import { RateLimiter, type RateLimitSetting } from './rateLimit';
+import { InvoiceBook } from './invoices';
+import { ReportStore } from './reportStore';
 import type {
 	TruvStandInAccount,
 	TruvStandInOptions,
@@ -67,6 +70,8 @@ export type {
 
 export type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
 export type { FaultKind, FaultSpec } from './faultSwitches';
+export type { RateLimitSetting } from './rateLimit';
+export { TRUV_RATE_WINDOW_MS, TRUV_REQUESTS_PER_WINDOW } from './rateLimit';
 export type { RecordedDelivery, WebhookRequestItem } from './webhookHistory';
 export type { TruvEnvironment, TruvWebhook } from './webhookRules';
 export type {
@@ -89,6 +94,9 @@ export const DEFAULT_ACCOUNT: TruvStandInAccount = {
 };
 
 const DEFAULT_PAGE_SIZE = 20;
+/** Truv's demo retries a new report after 0, 2 and 4 s: it can answer 404 for a few seconds. */
+const DEFAULT_REPORT_READY_DELAY_MS = 2_000;
+const DEFAULT_INVOICE_PENDING_READS = 1;
 const USER_AGENT = 'Truv-Webhook-Service/2.0';
 
 /** The first account's credentials, one secret per environment it has. */
@@ -105,8 +113,16 @@ class TruvStandInServer implements TruvStandIn {
 
 	private readonly server: Server;
 	private readonly store = new WebhookStore();
-	private readonly orderStore = new OrderStore(() => this.baseUrl);
+	private readonly reportStore = new ReportStore(() => this.baseUrl);
+	private readonly orderStore = new OrderStore(
+		() => this.baseUrl,
+		() => new Date(),
+		this.reportStore,
+	);
+	private readonly invoices: InvoiceBook;
+	private readonly reportReadyDelayMs: number;
 	private readonly faultSwitches = new FaultSwitches();
+	private readonly rateLimiter: RateLimiter;
 	private readonly deliverer = new WebhookDeliverer();
 	private readonly pendingDeliveries = new Set<Promise<unknown>>();
 	/** clientId → secret → environment. */
@@ -150,6 +166,12 @@ class TruvStandInServer implements TruvStandIn {
 			...DEFAULT_DELIVERY_SETTINGS,
 			...definedFields(options.delivery ?? {}),
 		};
+		this.rateLimiter = new RateLimiter(options.rateLimit ?? {});
+		this.reportReadyDelayMs = options.reportReadyDelayMs ?? DEFAULT_REPORT_READY_DELAY_MS;
+		this.invoices = new InvoiceBook(
+			options.invoicePendingReads ?? DEFAULT_INVOICE_PENDING_READS,
+			() => this.baseUrl,
+		);
 		this.log = options.log ?? (() => undefined);
 		this.server = createServer((request, response) => void this.handle(request, response));
 	}
@@ -220,6 +242,14 @@ class TruvStandInServer implements TruvStandIn {
 
 	setSuborderStatus(orderId: string, status: SuborderStatus, suborderId?: string): TruvOrder {
 		return this.orderStore.setSuborderStatus(orderId, status, suborderId);
+	}
+
+	rateLimit(): RateLimitSetting {
+		return this.rateLimiter.current;
+	}
+
+	setRateLimit(setting: Partial<RateLimitSetting>): RateLimitSetting {
+		return this.rateLimiter.set(setting);
 	}
 
 	setFault(spec: FaultSpec): void {
@@ -440,11 +470,15 @@ class TruvStandInServer implements TruvStandIn {
 			pageSize: this.pageSize,
 			webhooks: this.store,
 			orders: this.orderStore,
+			reports: this.reportStore,
+			invoices: this.invoices,
+			reportReadyDelayMs: this.reportReadyDelayMs,
 			authenticate: (clientId, secret) => {
 				if (clientId === undefined || secret === undefined) return undefined;
 				const env = this.secretsByClient.get(clientId)?.get(secret);
 				return env === undefined ? undefined : { clientId, env };
 			},
+			throttle: (secret) => this.rateLimiter.take(secret),
 			deliveryHistory: (caller) =>
 				this.deliveries.filter(
 					(record) => record.clientId === caller.clientId && record.env === caller.env,

@@ -7,20 +7,23 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { orderActions } from './actions/order';
+import { reportActions } from './actions/report';
 import type { TruvOperation } from './actions/operationContext';
 import { webhookActions } from './actions/webhook';
 import { webhookRequestActions } from './actions/webhookRequest';
 import { orderFields, orderOperations } from './descriptions/OrderDescription';
+import { reportFields, reportOperations } from './descriptions/ReportDescription';
 import { webhookFields, webhookOperations } from './descriptions/WebhookDescription';
 import {
 	webhookRequestFields,
 	webhookRequestOperations,
 } from './descriptions/WebhookRequestDescription';
-import { personalDataPaths } from '../shared/personalData';
+import { personalDataPaths, REPORT_PERSONAL_DATA_PATHS } from '../shared/personalData';
 import { readTruvCredentials } from '../shared/truvTransport';
 
 const ACTIONS: Record<string, Record<string, TruvOperation>> = {
 	order: orderActions,
+	report: reportActions,
 	webhook: webhookActions,
 	webhookRequest: webhookRequestActions,
 };
@@ -30,6 +33,7 @@ export class Truv implements INodeType {
 	// Get Many, Refresh and Cancel output orders, simplified or whole, with Truv's field names at
 	// the top level): n8n hides them when an execution is read, and only then, so the next nodes
 	// still receive them. See personalDataPaths for what each n8n version does with the list.
+	// Reports add the applicant's profile, pay and bank data (REPORT_PERSONAL_DATA_PATHS).
 	description: INodeTypeDescription & { sensitiveOutputFields?: string[] } = {
 		displayName: 'Truv',
 		name: 'truv',
@@ -43,7 +47,7 @@ export class Truv implements INodeType {
 			name: 'Truv',
 		},
 		usableAsTool: true,
-		sensitiveOutputFields: personalDataPaths(),
+		sensitiveOutputFields: [...personalDataPaths(), ...REPORT_PERSONAL_DATA_PATHS],
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
@@ -60,6 +64,7 @@ export class Truv implements INodeType {
 				noDataExpression: true,
 				options: [
 					{ name: 'Order', value: 'order' },
+					{ name: 'Report', value: 'report' },
 					{ name: 'Webhook', value: 'webhook' },
 					{ name: 'Webhook Request', value: 'webhookRequest' },
 				],
@@ -67,6 +72,8 @@ export class Truv implements INodeType {
 			},
 			...orderOperations,
 			...orderFields,
+			...reportOperations,
+			...reportFields,
 			...webhookOperations,
 			...webhookFields,
 			...webhookRequestOperations,
@@ -93,10 +100,11 @@ export class Truv implements INodeType {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
 				const results = await run({ context: this, itemIndex, credentials });
+				const items = Array.isArray(results)
+					? this.helpers.returnJsonArray(results)
+					: results.items;
 				returnData.push(
-					...this.helpers.constructExecutionMetaData(this.helpers.returnJsonArray(results), {
-						itemData: { item: itemIndex },
-					}),
+					...this.helpers.constructExecutionMetaData(items, { itemData: { item: itemIndex } }),
 				);
 			} catch (error) {
 				// The operations raise NodeApiErrors and NodeOperationErrors; anything else is wrapped.

@@ -1,14 +1,8 @@
-import type {
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IHttpRequestOptions,
-	INode,
-	IWebhookFunctions,
-} from 'n8n-workflow';
+import type { IDataObject, IHttpRequestOptions, INode, IWebhookFunctions } from 'n8n-workflow';
 
 import {
 	describeTruvError,
-	TRUV_CREDENTIAL_TYPE,
+	sendTruvRequest,
 	truvBaseUrl,
 	unansweredRequest,
 } from '../shared/truvTransport';
@@ -22,6 +16,13 @@ import { forgetTruvCredential, rememberedTruvCredential } from './credentialCach
  * to answer an order and leaves the rest of the 10 s to n8n; a second attempt would not fit.
  */
 export const ORDER_DETAILS_TIMEOUT_MS = 3_000;
+
+/**
+ * The longest the lookup waits for Truv's rate limit. Truv's waits are often 7-13 s, past the
+ * 10 s of the delivery, so only a wait this short is worth it: the retry still ends within the
+ * lookup's own time bound, which covers both attempts.
+ */
+export const ORDER_DETAILS_RATE_LIMIT_WAIT_MS = 1_000;
 
 /** What Include Order Details adds to an order item. */
 export interface OrderDetailsFields extends IDataObject {
@@ -51,6 +52,7 @@ function describeRefusal(statusCode: number, body: unknown, orderId: string): st
 	if (statusCode === 404) {
 		return `Truv answered 404 Not Found: it has no order ${orderId} in the environment of this credential's Access Secret`;
 	}
+	if (statusCode === 429) return describeTruvError(statusCode, isPlainObject(body) ? body : {});
 	// Truv's error bodies are JSON; anything else (an HTML error page, say) is not worth quoting.
 	return isPlainObject(body)
 		? describeTruvError(statusCode, body)
@@ -93,22 +95,11 @@ export async function fetchOrderDetails(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};
-	const credential = node.credentials?.[TRUV_CREDENTIAL_TYPE];
 	let response: { statusCode: number; body: unknown };
 	try {
-		response = await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			TRUV_CREDENTIAL_TYPE,
-			request,
-			{
-				credentialsDecrypted: {
-					id: credential?.id ?? '',
-					name: credential?.name ?? '',
-					type: TRUV_CREDENTIAL_TYPE,
-					data: { ...credentials } as unknown as ICredentialDataDecryptedObject,
-				},
-			},
-		);
+		response = await sendTruvRequest(context, request, credentials, {
+			maxRateLimitWaitMs: ORDER_DETAILS_RATE_LIMIT_WAIT_MS,
+		});
 	} catch (error) {
 		return failed(unansweredReason(error, baseUrl));
 	}

@@ -21,3 +21,23 @@ export const ORDER_PERSONAL_DATA_FIELDS = ['first_name', 'last_name', 'email', '
 export function personalDataPaths(under = ''): string[] {
 	return ORDER_PERSONAL_DATA_FIELDS.map((field) => (under ? `${under}.${field}` : field));
 }
+
+/**
+ * The applicant's personal data in a Truv report as the Truv node outputs it: in a whole income
+ * and employment report each employment's profile (names, SSN, date of birth, address, email),
+ * pay statements, W-2s and bank accounts; in a whole assets report each account's owners and
+ * transactions; in a simplified report the names it keeps. Paths of the other kind of output
+ * find nothing there and change nothing.
+ */
+export const REPORT_PERSONAL_DATA_PATHS = [
+	...['profile', 'statements', 'w2s', 'bank_accounts'].flatMap((field) => [
+		`links[*].employments[*].${field}`,
+		// One connection's report is a single employment.
+		field,
+	]),
+	'links[*].accounts[*].owners',
+	'links[*].accounts[*].transactions',
+	'employments[*].first_name',
+	'employments[*].last_name',
+	'accounts[*].owners',
+];

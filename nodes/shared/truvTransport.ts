@@ -1,4 +1,5 @@
 import type {
+	ICredentialDataDecryptedObject,
 	IDataObject,
 	IExecuteFunctions,
 	IHookFunctions,
@@ -8,7 +9,7 @@ import type {
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 export const TRUV_CREDENTIAL_TYPE = 'truvApi';
 export const TRUV_PRODUCTION_BASE_URL = 'https://prod.truv.com';
@@ -117,6 +118,8 @@ export function describeTruvError(statusCode: number, body: unknown): string {
 			return `Truv rejected the request${code}: ${truvText}`;
 		case 404:
 			return `Truv answered 404 Not Found: ${truvText || 'check the Base URL'}`;
+		case 429:
+			return `Truv's rate limit was reached (${TRUV_RATE_LIMIT}): ${truvText || 'Truv asked to wait'}`;
 		default:
 			return `Truv answered HTTP ${statusCode}${code}${truvText ? `: ${truvText}` : ''}`;
 	}
@@ -129,6 +132,98 @@ function describeInvalidParam({ field, message }: { field?: string; message?: st
 
 export async function readTruvCredentials(context: TruvApiContext): Promise<TruvCredentials> {
 	return (await context.getCredentials(TRUV_CREDENTIAL_TYPE)) as unknown as TruvCredentials;
+}
+
+/** Truv's limit, as a user reads it in an error. */
+export const TRUV_RATE_LIMIT = '300 requests a minute per Access Secret';
+
+/**
+ * How long one operation waits in all for Truv's rate limit before it gives up: a whole minute,
+ * the window Truv counts in, so a node that runs over many items paces itself through a burst.
+ */
+export const RATE_LIMIT_MAX_WAIT_MS = 60_000;
+/** Waits when Truv says nothing of when to come back: 1, 2, 4, 8, then 16 s each. */
+const RATE_LIMIT_FIRST_BACKOFF_MS = 1_000;
+const RATE_LIMIT_LONGEST_BACKOFF_MS = 16_000;
+/** The shortest wait, so that a `Retry-After: 0` cannot turn into a burst of retries. */
+const RATE_LIMIT_SHORTEST_WAIT_MS = 250;
+
+export interface TruvResponse<T = unknown> {
+	statusCode: number;
+	body: T;
+	headers: Record<string, unknown>;
+	/** For a 429 that outlasted the caller's bound: how long was waited and Truv's last wish. */
+	rateLimit?: { waitedMs: number; retryAfterMs: number };
+}
+
+/**
+ * How long Truv asks a throttled client to wait: its `Retry-After` header (seconds or an HTTP
+ * date), else the seconds in its message ("Expected available in 12 seconds."), else undefined.
+ * Truv's docs show neither, its demo app reads both.
+ */
+export function rateLimitDelayMs(
+	headers: Record<string, unknown> | undefined,
+	body: unknown,
+	now = Date.now(),
+): number | undefined {
+	const header = headers?.['retry-after'];
+	const retryAfter = String(Array.isArray(header) ? header[0] : (header ?? '')).trim();
+	if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1000;
+	const date = retryAfter === '' ? NaN : Date.parse(retryAfter);
+	if (!Number.isNaN(date)) return Math.max(0, date - now);
+	const parsed = (typeof body === 'object' && body !== null ? body : {}) as TruvErrorBody;
+	const message = [parsed.detail, parsed.error?.message, typeof body === 'string' ? body : '']
+		.filter((text): text is string => typeof text === 'string')
+		.join(' ');
+	const seconds = /(\d+(?:\.\d+)?)\s*sec/i.exec(message)?.[1];
+	return seconds === undefined ? undefined : Number(seconds) * 1000;
+}
+
+function backoffMs(retry: number): number {
+	return Math.min(RATE_LIMIT_FIRST_BACKOFF_MS * 2 ** retry, RATE_LIMIT_LONGEST_BACKOFF_MS);
+}
+
+/**
+ * Sends one request to Truv with the credential the caller read, and waits out Truv's rate limit:
+ * every node of this package goes through here, so a 429 is handled in one place. A 429 is retried
+ * after the wait Truv asks for (see rateLimitDelayMs, else a growing backoff) as long as the waits
+ * add up to no more than `maxRateLimitWaitMs`; past it, the 429 is returned with `rateLimit` set.
+ * Passing the credential as already decrypted keeps n8n from reading it again for every request.
+ * What n8n's request helper throws (no answer at all) is thrown on.
+ */
+export async function sendTruvRequest<T = unknown>(
+	context: TruvApiContext,
+	request: IHttpRequestOptions,
+	credentials: TruvCredentials,
+	options: { maxRateLimitWaitMs?: number } = {},
+): Promise<TruvResponse<T>> {
+	const maxWaitMs = options.maxRateLimitWaitMs ?? RATE_LIMIT_MAX_WAIT_MS;
+	const reference = context.getNode().credentials?.[TRUV_CREDENTIAL_TYPE];
+	let waitedMs = 0;
+	for (let retry = 0; ; retry++) {
+		const response = (await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			TRUV_CREDENTIAL_TYPE,
+			// A copy each time: n8n's helper changes the options it is given.
+			{ ...request, headers: { ...request.headers } },
+			{
+				credentialsDecrypted: {
+					id: reference?.id ?? '',
+					name: reference?.name ?? '',
+					type: TRUV_CREDENTIAL_TYPE,
+					data: { ...credentials } as unknown as ICredentialDataDecryptedObject,
+				},
+			},
+		)) as TruvResponse<T>;
+		if (response.statusCode !== 429) return response;
+		const asked = rateLimitDelayMs(response.headers, parseBody(response.body));
+		const waitMs = Math.max(asked ?? backoffMs(retry), RATE_LIMIT_SHORTEST_WAIT_MS);
+		if (waitedMs + waitMs > maxWaitMs) {
+			return { ...response, rateLimit: { waitedMs, retryAfterMs: waitMs } };
+		}
+		await sleep(waitMs);
+		waitedMs += waitMs;
+	}
 }
 
 /**
@@ -183,7 +278,7 @@ export async function truvApiRequest<T = IDataObject>(
 		body?: IDataObject;
 		qs?: IDataObject;
 		allowStatus?: number[];
-		/** The credential when the caller has read it already, for the Base URL. */
+		/** The credential when the caller has read it already: it is not read again. */
 		credentials?: TruvCredentials;
 		/** The input item the request is made for, named in the error. */
 		itemIndex?: number;
@@ -191,6 +286,10 @@ export async function truvApiRequest<T = IDataObject>(
 		notFoundHint?: string;
 		/** How long to wait for Truv's answer; TRUV_REQUEST_TIMEOUT_MS when absent. */
 		timeoutMs?: number;
+		/** The longest this call waits in all for Truv's rate limit; RATE_LIMIT_MAX_WAIT_MS by default. */
+		maxRateLimitWaitMs?: number;
+		/** Answer the body as bytes (a PDF, say) instead of parsing it as JSON. */
+		binary?: { accept: string };
 	} = {},
 ): Promise<{ statusCode: number; body: T }> {
 	const credentials = options.credentials ?? (await readTruvCredentials(context));
@@ -200,19 +299,18 @@ export async function truvApiRequest<T = IDataObject>(
 		url: truvRequestUrl(context, credentials, path, options.itemIndex),
 		qs: options.qs,
 		body: options.body,
-		json: true,
-		headers: { Accept: 'application/json' },
+		json: !options.binary,
+		headers: { Accept: options.binary?.accept ?? 'application/json' },
+		...(options.binary ? { encoding: 'arraybuffer' as const } : {}),
 		timeout: timeoutMs,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	};
-	let response: { statusCode: number; body: unknown };
+	let response: TruvResponse;
 	try {
-		response = await context.helpers.httpRequestWithAuthentication.call(
-			context,
-			TRUV_CREDENTIAL_TYPE,
-			request,
-		);
+		response = await sendTruvRequest(context, request, credentials, {
+			maxRateLimitWaitMs: options.maxRateLimitWaitMs,
+		});
 	} catch (error) {
 		const unanswered = unansweredRequest(error);
 		const { code } = unanswered;
@@ -229,8 +327,12 @@ export async function truvApiRequest<T = IDataObject>(
 		unreached.context[UNREACHED] = true;
 		throw unreached;
 	}
-	const body = parseBody(response.body);
 	const { statusCode } = response;
+	if (options.binary && statusCode >= 200 && statusCode < 300) {
+		const bytes = response.body;
+		return { statusCode, body: (Buffer.isBuffer(bytes) ? bytes : Buffer.from([])) as T };
+	}
+	const body = parseBody(response.body);
 	if (statusCode >= 200 && statusCode < 300) {
 		if (body === INVALID_JSON) {
 			throw new NodeApiError(context.getNode(), {} as JsonObject, {
@@ -250,9 +352,24 @@ export async function truvApiRequest<T = IDataObject>(
 		body === INVALID_JSON ? response.body : body,
 		{
 			itemIndex: options.itemIndex,
-			hint: statusCode === 404 ? options.notFoundHint : undefined,
+			hint:
+				statusCode === 404
+					? options.notFoundHint
+					: response.rateLimit && rateLimitHint(response.rateLimit),
 		},
 	);
+}
+
+/** What a user can do when Truv's rate limit outlasts the wait. */
+export function rateLimitHint({
+	waitedMs,
+	retryAfterMs,
+}: {
+	waitedMs: number;
+	retryAfterMs: number;
+}) {
+	const seconds = (ms: number) => `${Math.ceil(ms / 1000)} s`;
+	return `Waited ${seconds(waitedMs)} for Truv's rate limit, which asked for ${seconds(retryAfterMs)} more. Everything that uses this Access Secret (Truv Order Triggers, Truv nodes) shares the ${TRUV_RATE_LIMIT}: spread the work out, for example with Loop Over Items and a Wait node, or ask Truv to raise the limit`;
 }
 
 /** The NodeApiError for an HTTP error answer of Truv's, carrying Truv's explanation. */

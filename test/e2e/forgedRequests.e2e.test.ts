@@ -4,6 +4,7 @@
 // the credential is read (the unit tests count it: at most once per 10 s whatever arrives); here
 // both kinds are refused with 401 and start nothing, and their CPU in the same n8n is printed as a
 // ratio, not asserted: a timing on a shared machine is a measurement, not a test.
+import { readFileSync } from 'fs';
 import { rm } from 'fs/promises';
 
 import { request } from '../../dev/n8n/http';
@@ -17,6 +18,7 @@ import {
 	type TruvStandIn,
 } from '../../dev/truv-stand-in/truvStandIn';
 import { noOpWorkflow, standInCredentialData } from '../../dev/workflows/truvWorkflows';
+import { MISMATCH_REREAD_INTERVAL_MS } from '../../nodes/TruvOrderTrigger/credentialCache';
 import {
 	e2eVersions,
 	exactlyExecutions,
@@ -71,6 +73,7 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 	let standIn: TruvStandIn;
 	let secret: string;
 	let workflowId: string;
+	let credentialId: string;
 	const webhookId = `truv-forged-${version.replace(/\./g, '-')}`;
 
 	/** A delivery of Truv's sample with its own webhook_id, its header made for `kind`. */
@@ -115,6 +118,7 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 			'Truv (stand-in)',
 			standInCredentialData(standIn, secret),
 		);
+		credentialId = credential.id;
 		workflowId = (await n8n.createWorkflow(noOpWorkflow(webhookId, credential))).id;
 		await n8n.activateWorkflow(workflowId);
 		await n8n.waitForWebhook(`${webhookId}/webhook`);
@@ -206,5 +210,39 @@ describe.each(e2eVersions)('forged requests in n8n %s', (version) => {
 		expect([...forged.statuses]).toEqual([401]);
 		expect(new Set(genuine.statuses)).toEqual(new Set([200]));
 		expect(malformed.cpuSeconds).toBeGreaterThan(0);
+	});
+
+	test('a trigger whose credential was deleted answers every request 503 naming it, starts nothing and logs once, however many forged requests come', async () => {
+		const executionsBefore = (await n8n.executions({ workflowId })).length;
+		const logBefore = readFileSync(n8n.logFile, 'utf8').length;
+		await n8n.rest('DELETE', `/credentials/${credentialId}`);
+		// The copy the trigger remembers is re-read for a mismatching signature once it is 10 s old.
+		await sleep(MISMATCH_REREAD_INTERVAL_MS);
+		const statuses: number[] = [];
+		const messages = new Set<string>();
+		for (const kind of ['forged', 'genuine', ...Array<Kind>(50).fill('forged')] as Kind[]) {
+			const { body, headers } = requestOf(kind);
+			const answer = await request(n8n.webhookUrl(`${webhookId}/webhook`), {
+				method: 'POST',
+				body,
+				headers: { 'content-type': 'application/json', ...headers },
+			});
+			statuses.push(answer.status);
+			messages.add(String((answer.json as { message?: string } | undefined)?.message));
+		}
+		// The genuine one may still match the remembered secret; every other one cannot be checked.
+		expect(statuses.filter((status) => status !== 503 && status !== 200)).toEqual([]);
+		expect(statuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(51);
+		expect([...messages].filter((message) => message !== 'Delivery accepted')).toEqual([
+			expect.stringMatching(/credential cannot be read/),
+		]);
+		await sleep(2_000);
+		// No stored execution (hence no Error Workflow) for any of them.
+		const executionsAfter = await n8n.executions({ workflowId });
+		expect(executionsAfter.length - executionsBefore).toBe(
+			statuses.filter((s) => s === 200).length,
+		);
+		const logged = readFileSync(n8n.logFile, 'utf8').slice(logBefore);
+		expect(logged.match(/credential_unreadable/g) ?? []).toHaveLength(1);
 	});
 });

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { TruvCredentials } from '../../shared/truvTransport';
@@ -10,8 +10,13 @@ export interface OperationContext {
 	credentials: TruvCredentials;
 }
 
-/** One operation for one input item; each object returned becomes an output item. */
-export type TruvOperation = (operation: OperationContext) => Promise<IDataObject[]>;
+/**
+ * One operation for one input item; each object returned becomes an output item, or the items
+ * are given whole (with binary data).
+ */
+export type TruvOperation = (
+	operation: OperationContext,
+) => Promise<IDataObject[] | { items: INodeExecutionData[] }>;
 
 /** A required ID parameter, trimmed and encoded for a URL path. */
 export function pathId(

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { truvApiRequest, truvListRequest } from '../../shared/truvTransport';
 import {
@@ -191,11 +191,39 @@ const getEvents: TruvOperation = async (operation) => {
 	});
 };
 
+/** Waits between reads of an invoice Truv is still making: 30 s in all. */
+export const INVOICE_WAITS_MS = [2_000, 4_000, 8_000, 8_000, 8_000];
+
+/** Truv makes an order's invoice on request: `pending` until its file is ready. */
+const getInvoice: TruvOperation = async (operation) => {
+	const { context, itemIndex, credentials } = operation;
+	const orderId = pathId(operation, 'orderId', 'Order ID');
+	for (let attempt = 0; ; attempt++) {
+		const { body: invoice } = await truvApiRequest(
+			context,
+			'GET',
+			`${ORDERS_PATH}${orderId}/invoice/`,
+			{ credentials, itemIndex, notFoundHint: notFoundHint(orderId) },
+		);
+		if (invoice.status !== 'pending') return [invoice];
+		if (attempt >= INVOICE_WAITS_MS.length) {
+			const waited = INVOICE_WAITS_MS.reduce((sum, wait) => sum + wait, 0) / 1000;
+			throw new NodeOperationError(
+				context.getNode(),
+				`Truv's invoice of order ${decodeURIComponent(orderId)} is still pending after ${waited} s`,
+				{ itemIndex, description: 'Truv is still making the invoice: get it again later.' },
+			);
+		}
+		await sleep(INVOICE_WAITS_MS[attempt]);
+	}
+};
+
 export const orderActions: Record<string, TruvOperation> = {
 	cancel,
 	create,
 	get,
 	getAll,
 	getEvents,
+	getInvoice,
 	refresh,
 };

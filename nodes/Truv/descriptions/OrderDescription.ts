@@ -41,6 +41,13 @@ export const orderOperations: INodeProperties[] = [
 				action: 'Get the events of an order',
 			},
 			{
+				name: 'Get Invoice',
+				value: 'getInvoice',
+				description:
+					'Get the invoice of an order, with the link to its file, waiting while Truv makes it',
+				action: 'Get the invoice of an order',
+			},
+			{
 				name: 'Get Many',
 				value: 'getAll',
 				description: 'Get many orders',
@@ -67,7 +74,10 @@ const orderId: INodeProperties = {
 	placeholder: 'e.g. 1e2a7b0c9d8f4e6a8b7c6d5e4f3a2b1c',
 	description: 'The ID Truv gave the order (not your order number)',
 	displayOptions: {
-		show: { resource: ['order'], operation: ['get', 'cancel', 'refresh', 'getEvents'] },
+		show: {
+			resource: ['order'],
+			operation: ['get', 'cancel', 'refresh', 'getEvents', 'getInvoice'],
+		},
 	},
 };
 

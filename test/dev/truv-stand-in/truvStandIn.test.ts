@@ -948,7 +948,7 @@ describe('close', () => {
 });
 
 describe('command line', () => {
-	it('prints one JSON line, serves the API and exits cleanly on SIGTERM', async () => {
+	it('prints one JSON line, serves the API (rate-limited by --rate-limit) and exits cleanly on SIGTERM', async () => {
 		const child = spawn(
 			process.execPath,
 			[
@@ -956,6 +956,8 @@ describe('command line', () => {
 				resolve(__dirname, '..', '..', '..', 'dev', 'truv-stand-in', 'cli.ts'),
 				'--port',
 				'0',
+				'--rate-limit',
+				'1',
 				'--quiet',
 			],
 			{ stdio: ['ignore', 'pipe', 'pipe'] },
@@ -975,6 +977,11 @@ describe('command line', () => {
 				headers: { 'X-Access-Client-Id': info.clientId, 'X-Access-Secret': info.secrets.prod },
 			});
 			expect(await answer.json()).toEqual({ count: 0, next: null, previous: null, results: [] });
+			// --rate-limit 1: one request a minute per secret.
+			const again = await fetch(`${info.url}/v1/webhooks/`, {
+				headers: { 'X-Access-Client-Id': info.clientId, 'X-Access-Secret': info.secrets.prod },
+			});
+			expect(again.status).toBe(429);
 		} finally {
 			child.kill('SIGTERM');
 		}

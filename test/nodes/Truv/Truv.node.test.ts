@@ -25,7 +25,14 @@ describe('Truv node description', () => {
 			version: 1,
 			usableAsTool: true,
 			// Hidden where an execution is read (n8n versions that apply the list); see personalData.ts.
-			sensitiveOutputFields: ['first_name', 'last_name', 'email', 'phone', 'ssn'],
+			sensitiveOutputFields: expect.arrayContaining([
+				'first_name',
+				'last_name',
+				'email',
+				'phone',
+				'ssn',
+				'links[*].employments[*].profile',
+			]),
 			inputs: ['main'],
 			outputs: ['main'],
 			credentials: [{ name: 'truvApi', required: true }],
@@ -40,6 +47,7 @@ describe('Truv node description', () => {
 		const resource = description.properties.find((property) => property.name === 'resource');
 		expect(resource?.options?.map((option) => (option as { value: string }).value)).toEqual([
 			'order',
+			'report',
 			'webhook',
 			'webhookRequest',
 		]);
@@ -48,11 +56,28 @@ describe('Truv node description', () => {
 			'create',
 			'get',
 			'getEvents',
+			'getInvoice',
 			'getAll',
 			'refresh',
 		]);
+		expect(operationsOf('report')).toEqual(['get']);
 		expect(operationsOf('webhook')).toEqual(['check', 'get', 'getAll', 'reEnable']);
 		expect(operationsOf('webhookRequest')).toEqual(['getAll']);
+	});
+
+	test('Report: Create If Missing is off by default and says Truv may bill; PDFs go to data', () => {
+		const field = (name: string) =>
+			description.properties.find(
+				(property) =>
+					property.name === name && property.displayOptions?.show?.resource?.[0] === 'report',
+			);
+		expect(field('createIfMissing')).toMatchObject({ type: 'boolean', default: false });
+		expect(field('createIfMissing')?.description).toMatch(/Truv may bill/);
+		expect(field('binaryPropertyName')).toMatchObject({
+			displayName: 'Put Output File in Field',
+			default: 'data',
+			displayOptions: { show: { format: ['pdf'] } },
+		});
 	});
 
 	test('Simplify is on by default for Order Create, Get, Get Many and Refresh', () => {

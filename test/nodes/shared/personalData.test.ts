@@ -6,6 +6,7 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { Truv } from '../../../nodes/Truv/Truv.node';
+import { REPORT_PERSONAL_DATA_PATHS } from '../../../nodes/shared/personalData';
 import { TruvOrderTrigger } from '../../../nodes/TruvOrderTrigger/TruvOrderTrigger.node';
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
@@ -74,8 +75,15 @@ function personalValuePaths(json: unknown, at = ''): string[] {
 }
 
 describe('sensitiveOutputFields', () => {
-	test("the Truv node lists the applicant's names, email, phone and SSN of its orders", () => {
-		expect(truvFields).toEqual(['first_name', 'last_name', 'email', 'phone', 'ssn']);
+	test("the Truv node lists the applicant's names, email, phone and SSN of its orders, and its reports' personal data", () => {
+		expect(truvFields).toEqual([
+			'first_name',
+			'last_name',
+			'email',
+			'phone',
+			'ssn',
+			...REPORT_PERSONAL_DATA_PATHS,
+		]);
 	});
 
 	test('the trigger lists the same fields of the order Include Order Details adds', () => {
@@ -150,6 +158,46 @@ describe('the Truv node leaves no personal value outside its listed paths', () =
 				expect.arrayContaining(['first_name', 'last_name', 'email']),
 			);
 			expect(personalValuePaths(redacted(json, truvFields))).toEqual([]);
+		}
+	});
+
+	test.each([
+		['income and employment', 'incomeAndEmployment', true],
+		['income and employment', 'incomeAndEmployment', false],
+		['employment only', 'employment', true],
+		['employment only', 'employment', false],
+	])('Report Get, %s (Simplify %s)', async (_name, reportType, simplify) => {
+		const output = await runTruvNode(standIn, {
+			resource: 'report',
+			operation: 'get',
+			orderId: order.id,
+			reportType,
+			simplify,
+		});
+		expect(output.length).toBeGreaterThan(0);
+		for (const { json } of output) {
+			expect(personalValuePaths(json).length).toBeGreaterThan(0);
+			expect(personalValuePaths(redacted(json, truvFields))).toEqual([]);
+		}
+	});
+
+	test('Report Get, assets', async () => {
+		const assets = standIn.addOrder({
+			products: ['assets'],
+			...APPLICANT,
+			financial_institutions: [{ name: 'First Bank' }],
+		});
+		standIn.setSuborderStatus(assets.id, 'completed');
+		for (const simplify of [true, false]) {
+			const [{ json }] = await runTruvNode(standIn, {
+				resource: 'report',
+				operation: 'get',
+				orderId: assets.id,
+				reportType: 'assets',
+				simplify,
+			});
+			expect(JSON.stringify(json)).toContain(`${APPLICANT.first_name} ${APPLICANT.last_name}`);
+			expect(JSON.stringify(redacted(json, truvFields))).not.toContain(APPLICANT.last_name);
 		}
 	});
 

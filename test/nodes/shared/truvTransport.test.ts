@@ -247,3 +247,25 @@ describe('guards of the list reader', () => {
 		expect(error.message).toBe('Truv answered GET /v1/orders/ with something that is not a list');
 	});
 });
+
+describe("Truv's rate limit, waited out for real", () => {
+	test('a run over more items than the limit allows waits for the slot Truv names, then goes on', async () => {
+		const limited = await startTruvStandIn({ rateLimit: { requests: 2, windowMs: 1_000 } });
+		try {
+			const order = limited.addOrder({ products: ['income'], first_name: 'A', last_name: 'L' });
+			const output = await runTruvNode(
+				limited,
+				{ resource: 'order', operation: 'get', orderId: order.id },
+				{ inputItems: [{ json: {} }, { json: {} }, { json: {} }] },
+			);
+			expect(output.map((item) => item.json.id)).toEqual([order.id, order.id, order.id]);
+			const statuses = limited.calls.map((call) => call.status);
+			expect(statuses).toEqual([200, 200, 429, 200]);
+			// Truv said 1 s: the retry came no sooner.
+			const [throttled, retried] = limited.calls.slice(2).map((call) => Date.parse(call.at));
+			expect(retried - throttled).toBeGreaterThanOrEqual(1_000);
+		} finally {
+			await limited.close();
+		}
+	});
+});

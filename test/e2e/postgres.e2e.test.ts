@@ -339,6 +339,25 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 			);
 	}
 
+	/**
+	 * Delivers `body` once, as Truv would, while PostgreSQL takes `seconds` over every new execution
+	 * and then refuses or stores it; the slow store stays in place `holdMs` after Truv's answer.
+	 */
+	const deliverWhileStoring = async (
+		body: Buffer,
+		store: { seconds: number; then: 'refuse' | 'store'; holdMs?: number },
+		deliver: { timeoutMs?: number } = {},
+	) => {
+		const restore = await slowExecutionStore(store.seconds, store.then);
+		try {
+			const result = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0, ...deliver });
+			if (store.holdMs) await new Promise((resolve) => setTimeout(resolve, store.holdMs));
+			return result;
+		} finally {
+			await restore();
+		}
+	};
+
 	/** The status and outcome of each delivery's single attempt. */
 	const answersOf = (
 		results: Array<{ attempts: Array<{ status: number | null; responseBody?: string }> }>,
@@ -353,13 +372,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		const event = freshEvent('order-refresh-failed');
 		const body = Buffer.from(JSON.stringify(event));
 		// For a moment the database refuses every new execution, as a full disk would.
-		const restore = await slowExecutionStore(0, 'refuse');
-		let refused;
-		try {
-			refused = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
-		} finally {
-			await restore();
-		}
+		const refused = await deliverWhileStoring(body, { seconds: 0, then: 'refuse' });
 		expect(refused.attempts.map((attempt) => attempt.status)).toEqual([500]);
 		// Truv's retry of the same signed bytes, then one more copy.
 		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
@@ -380,15 +393,12 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		const before = await routingCount();
 		const event = freshEvent('order-created');
 		const body = Buffer.from(JSON.stringify(event));
-		const restore = await slowExecutionStore(4, 'refuse');
-		let gaveUp;
-		try {
-			// Truv closes the connection before n8n answers (10 s in production; 1 s here).
-			gaveUp = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0, timeoutMs: 1_000 });
-			await new Promise((resolve) => setTimeout(resolve, 5_000));
-		} finally {
-			await restore();
-		}
+		// Truv closes the connection before n8n answers (10 s in production; 1 s here).
+		const gaveUp = await deliverWhileStoring(
+			body,
+			{ seconds: 4, then: 'refuse', holdMs: 5_000 },
+			{ timeoutMs: 1_000 },
+		);
 		expect(gaveUp.attempts.map((attempt) => attempt.status)).toEqual([null]);
 		const retried = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
 		const copy = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
@@ -404,13 +414,11 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		const before = await routingCount();
 		const event = freshEvent('order-created');
 		const body = Buffer.from(JSON.stringify(event));
-		const restore = await slowExecutionStore(3, 'store');
-		let gaveUp;
-		try {
-			gaveUp = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0, timeoutMs: 1_000 });
-		} finally {
-			await restore();
-		}
+		const gaveUp = await deliverWhileStoring(
+			body,
+			{ seconds: 3, then: 'store' },
+			{ timeoutMs: 1_000 },
+		);
 		expect(gaveUp.attempts.map((attempt) => attempt.status)).toEqual([null]);
 		await routingExecutions(before + 1);
 		// Truv saw no answer and sends it again: n8n stores an execution, which ends at the trigger.
@@ -429,13 +437,7 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s on PostgreSQL', (versio
 		const before = await routingCount();
 		const event = freshEvent('order-status-updated-completed');
 		const body = Buffer.from(JSON.stringify(event));
-		const restore = await slowExecutionStore(0, 'refuse');
-		let refused;
-		try {
-			refused = await standIn.deliver(body, { url: routingUrl(), maxRetries: 0 });
-		} finally {
-			await restore();
-		}
+		const refused = await deliverWhileStoring(body, { seconds: 0, then: 'refuse' });
 		expect(refused.attempts.map((attempt) => attempt.status)).toEqual([500]);
 		await n8n.restart();
 		await n8n.waitForWebhook(`${routingWebhookId}/webhook`);

@@ -43,6 +43,7 @@ import {
 	truvWebhooks,
 	usePackedRepository,
 } from './e2eSetup';
+import { REPORT_PERSONAL_DATA_PATHS } from '../../nodes/shared/personalData';
 
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(5));
@@ -322,12 +323,14 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 					(sensitiveOutputFields as string[] | undefined) ?? [],
 				]),
 			);
+			// The order's fields, then a report's (Report → Get).
 			expect(fieldsByType[TRUV_NODE_TYPE]).toEqual([
 				'first_name',
 				'last_name',
 				'email',
 				'phone',
 				'ssn',
+				...REPORT_PERSONAL_DATA_PATHS,
 			]);
 			expect(fieldsByType[TRUV_TRIGGER_TYPE]).toEqual(
 				['first_name', 'last_name', 'email', 'phone', 'ssn'].map(

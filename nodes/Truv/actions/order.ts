@@ -136,7 +136,11 @@ const getAll: TruvOperation = async (operation) => {
 	// the new order itself lands on a page already read (missed: the field's description says so).
 	const seen = new Set<unknown>();
 	const orders = await truvListRequest(context, ORDERS_PATH, {
-		include: (order) => !seen.has(order.id) && Boolean(seen.add(order.id)),
+		include: (order) => {
+			if (seen.has(order.id)) return false;
+			seen.add(order.id);
+			return true;
+		},
 		limit: listLimit(operation),
 		credentials,
 		itemIndex,

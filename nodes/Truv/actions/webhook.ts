@@ -109,8 +109,8 @@ function pointsAt(url: string, prefix: string): boolean {
 
 /** An AI agent must not change webhooks unasked: as its tool, Check Webhooks only reports. */
 function runsAsTool(context: OperationContext['context']): boolean {
-	// n8n 2.x runs a tool's node in an execute context that answers false, under the type n8n
-	// generated for the tool (the node's type with `Tool` appended).
+	// n8n 2.x runs an agent's tool call in an execute context whose isToolExecution() answers
+	// false, but under the type n8n generated for the tool: the node's type with `Tool` appended.
 	return context.isToolExecution?.() === true || context.getNode().type.endsWith('Tool');
 }
 

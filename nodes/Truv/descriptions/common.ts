@@ -42,11 +42,24 @@ export function simplify(show: DisplayConditions): INodeProperties {
 }
 
 /**
- * Version 1 of the node took IDs as plain text; version 2 offers a resource locator. The text
- * field stays for version 1 so that its saved workflows load and run as they did.
+ * Version 2 of the node changed parameters a version 1 workflow holds (IDs became resource
+ * locators, the Webhook resource's default operation): version 1 keeps its own, so its saved
+ * workflows load and run as they did.
  */
 const VERSION_1 = { '@version': [1] };
 const FROM_VERSION_2 = { '@version': [{ _cnd: { gte: 2 } }] };
+
+/** The parameter as version 1 of the node has it. */
+export function forVersion1(property: INodeProperties): INodeProperties {
+	const show = property.displayOptions?.show ?? {};
+	return { ...property, displayOptions: { show: { ...show, ...VERSION_1 } } };
+}
+
+/** The parameter as version 2 and later have it. */
+export function fromVersion2(property: INodeProperties): INodeProperties {
+	const show = property.displayOptions?.show ?? {};
+	return { ...property, displayOptions: { show: { ...show, ...FROM_VERSION_2 } } };
+}
 
 interface IdParameter {
 	name: string;
@@ -66,18 +79,18 @@ function idParameters(spec: IdParameter): INodeProperties[] {
 		description: spec.description,
 	};
 	return [
-		{
+		forVersion1({
 			...common,
 			type: 'string',
 			default: '',
 			placeholder: spec.placeholder,
-			displayOptions: { show: { ...spec.show, ...VERSION_1 } },
-		},
-		{
+			displayOptions: { show: spec.show },
+		}),
+		fromVersion2({
 			...common,
 			type: 'resourceLocator',
 			default: { mode: 'list', value: '' },
-			displayOptions: { show: { ...spec.show, ...FROM_VERSION_2 } },
+			displayOptions: { show: spec.show },
 			modes: [
 				{
 					displayName: 'From List',
@@ -87,7 +100,7 @@ function idParameters(spec: IdParameter): INodeProperties[] {
 				},
 				{ displayName: 'By ID', name: 'id', type: 'string', placeholder: spec.placeholder },
 			],
-		},
+		}),
 	];
 }
 
@@ -113,15 +126,4 @@ export function webhookIdParameters(show: DisplayConditions): INodeProperties[] 
 		searchListMethod: 'searchWebhooks',
 		show,
 	});
-}
-
-/** A parameter shown only in version 1 of the node, or only from version 2 on. */
-export function forVersion1(property: INodeProperties): INodeProperties {
-	const show = property.displayOptions?.show ?? {};
-	return { ...property, displayOptions: { show: { ...show, ...VERSION_1 } } };
-}
-
-export function fromVersion2(property: INodeProperties): INodeProperties {
-	const show = property.displayOptions?.show ?? {};
-	return { ...property, displayOptions: { show: { ...show, ...FROM_VERSION_2 } } };
 }

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 
-import { ExecuteContext, HookContext, WebhookContext } from 'n8n-core';
+import { ExecuteContext, HookContext, LoadOptionsContext, WebhookContext } from 'n8n-core';
 // Not exported by n8n-core's index: see releaseSshCleanupTimer().
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
@@ -16,6 +16,7 @@ import type {
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
+	INodeListSearchResult,
 	INodeParameters,
 	INodeType,
 	INodeTypes,
@@ -39,6 +40,8 @@ export const NODE_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const NODE_NAME = 'Truv Order Trigger';
 export const ACTION_NODE_TYPE = 'n8n-nodes-truv.truv';
 export const ACTION_NODE_NAME = 'Truv';
+/** The type n8n gives the AI tool it generates from the Truv node (usableAsTool). */
+export const ACTION_TOOL_TYPE = `${ACTION_NODE_TYPE}Tool`;
 export const INSTANCE_BASE_URL = 'https://n8n.example.com/';
 export const WEBHOOK_ID = '6f1b3a52-3c0e-4b7e-9d52-2f7c4e1d9a10';
 export const PRODUCTION_WEBHOOK_BASE = 'https://n8n.example.com/webhook';
@@ -65,6 +68,8 @@ const credentialType = new TruvApi();
 const nodeTypeByName: Record<string, INodeType> = {
 	[NODE_TYPE]: nodeType as INodeType,
 	[ACTION_NODE_TYPE]: actionNodeType,
+	// n8n runs the generated tool's node with the Truv node's own execute().
+	[ACTION_TOOL_TYPE]: actionNodeType,
 };
 
 const nodeTypes: INodeTypes = {
@@ -493,6 +498,10 @@ export function triggerExecution(options: TriggerExecutionOptions): {
 }
 
 export interface ExecuteOptions extends ContextOptions {
+	/** The Truv node's version in the workflow: 1 (a workflow saved before 2) by default. */
+	typeVersion?: number;
+	/** Run as the AI tool n8n generates from the node, as an AI Agent calls it. */
+	asTool?: boolean;
 	/** The items the node receives; one empty item (as after a manual trigger) by default. */
 	inputItems?: INodeExecutionData[];
 	/** The node's On Error setting: 'continueRegularOutput' is n8n's Continue (continueOnFail). */
@@ -514,8 +523,8 @@ export interface ExecuteRun {
 export function executeContext(options: ExecuteOptions = {}): ExecuteRun {
 	const { workflow, node } = buildWorkflow(options, {
 		name: ACTION_NODE_NAME,
-		type: ACTION_NODE_TYPE,
-		typeVersion: 1,
+		type: options.asTool ? ACTION_TOOL_TYPE : ACTION_NODE_TYPE,
+		typeVersion: options.typeVersion ?? 1,
 		onError: options.onError,
 	});
 	const items = options.inputItems ?? [{ json: {} }];
@@ -542,6 +551,35 @@ export function executeContext(options: ExecuteOptions = {}): ExecuteRun {
 		context,
 		workflow,
 		run: async () => (await actionNodeType.execute.call(context)) as INodeExecutionData[][],
+	};
+}
+
+/**
+ * n8n-core's LoadOptionsContext for the Truv node, as n8n builds it when the editor asks a
+ * resource locator's list: `search` calls the node's listSearch method in it.
+ */
+export function listSearchContext(options: ContextOptions & { typeVersion?: number } = {}): {
+	context: LoadOptionsContext;
+	search(method: string, filter?: string, paginationToken?: string): Promise<INodeListSearchResult>;
+} {
+	const { workflow, node } = buildWorkflow(options, {
+		name: ACTION_NODE_NAME,
+		type: ACTION_NODE_TYPE,
+		typeVersion: options.typeVersion ?? 2,
+	});
+	const context = new LoadOptionsContext(workflow, node, additionalDataFor(options), '');
+	return {
+		context,
+		search: async (method, filter, paginationToken) => {
+			const search = actionNodeType.methods.listSearch[
+				method as keyof typeof actionNodeType.methods.listSearch
+			] as (
+				this: LoadOptionsContext,
+				filter?: string,
+				paginationToken?: string,
+			) => Promise<INodeListSearchResult>;
+			return await search.call(context, filter, paginationToken);
+		},
 	};
 }
 

@@ -15,7 +15,10 @@ export const TRUV_TRIGGER_TYPE = 'n8n-nodes-truv.truvOrderTrigger';
 export const TRUV_TRIGGER_NAME = 'Truv Order Trigger';
 export const TRUV_TRIGGER_VERSION = new TruvOrderTrigger().description.version as number;
 export const TRUV_NODE_TYPE = 'n8n-nodes-truv.truv';
-export const TRUV_NODE_VERSION = new Truv().description.version as number;
+/** Every version of the Truv node n8n loads (version 1 kept for the workflows saved with it). */
+export const TRUV_NODE_VERSIONS = [new Truv().description.version].flat();
+/** The version a new Truv node gets. */
+export const TRUV_NODE_VERSION = Math.max(...TRUV_NODE_VERSIONS);
 export const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
 
 export interface CredentialRef {

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
+import { searchOrders, searchWebhooks } from './actions/listSearch';
 import { orderActions } from './actions/order';
 import { reportActions } from './actions/report';
 import type { TruvOperation } from './actions/operationContext';
@@ -39,7 +40,11 @@ export class Truv implements INodeType {
 		name: 'truv',
 		icon: { light: 'file:../../icons/truv.svg', dark: 'file:../../icons/truv.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: Order ID and Webhook ID became resource locators, and the Webhook resource reads by
+		// default (see webhookOperations). Whole numbers: n8n up to 2.40 keeps a package's node
+		// versions in an integer column on PostgreSQL.
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
 		description:
 			'Create and manage Truv income, employment and assets verification orders, and keep Truv webhooks working',
@@ -80,6 +85,8 @@ export class Truv implements INodeType {
 			...webhookRequestFields,
 		],
 	};
+
+	methods = { listSearch: { searchOrders, searchWebhooks } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

@@ -12,12 +12,12 @@ import { waitFor } from '../../dev/n8n/wait';
 import type { TruvStandIn, TruvWebhook } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	standInCredentialData,
+	TRUV_NODE_VERSION,
 	TRUV_TRIGGER_NAME,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 } from '../../dev/workflows/truvWorkflows';
 import { TruvApi } from '../../credentials/TruvApi.credentials';
-import { Truv } from '../../nodes/Truv/Truv.node';
 import { fixtureJson } from '../helpers/fixtures';
 
 export const minutes = (count: number): number => count * 60_000;
@@ -188,7 +188,7 @@ export async function createTestedStandInCredential(
 
 /** The node types the package installs, each at its version, ordered by type. */
 export const PACKAGE_NODE_TYPES: Array<{ type: string; latestVersion: number }> = [
-	{ type: 'n8n-nodes-truv.truv', latestVersion: new Truv().description.version as number },
+	{ type: 'n8n-nodes-truv.truv', latestVersion: TRUV_NODE_VERSION },
 	{ type: TRUV_TRIGGER_TYPE, latestVersion: TRUV_TRIGGER_VERSION },
 ];
 

@@ -18,7 +18,7 @@ import {
 	outputPath,
 	routingWorkflow,
 	TRUV_NODE_TYPE,
-	TRUV_NODE_VERSION,
+	TRUV_NODE_VERSIONS,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
@@ -110,7 +110,7 @@ describeIfIncluded(`n8n-nodes-truv in n8n ${VERSION}`, () => {
 		const known = await n8n.nodeTypes();
 		expect(TRUV_TRIGGER_VERSION).toBe(2);
 		expect(known.get(TRUV_TRIGGER_TYPE)).toEqual([TRUV_TRIGGER_VERSION]);
-		expect(known.get(TRUV_NODE_TYPE)).toEqual([TRUV_NODE_VERSION]);
+		expect(known.get(TRUV_NODE_TYPE)).toEqual(TRUV_NODE_VERSIONS);
 		expect(await n8n.credentialTypes()).toContain('truvApi');
 	});
 

@@ -30,7 +30,7 @@ import {
 	slackApiResponder,
 	slackMessages,
 	TRUV_NODE_TYPE,
-	TRUV_NODE_VERSION,
+	TRUV_NODE_VERSIONS,
 	TRUV_TRIGGER_TYPE,
 	triggerExampleFiles,
 	triggerWebhookId,
@@ -154,8 +154,8 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 
 	test('n8n loads the Truv node and the AI tool it generates from it, both from the installed package', async () => {
 		const known = await n8n.nodeTypes();
-		expect(known.get(TRUV_NODE_TYPE)).toEqual([TRUV_NODE_VERSION]);
-		expect(known.get(TRUV_TOOL_TYPE)).toEqual([TRUV_NODE_VERSION]);
+		expect(known.get(TRUV_NODE_TYPE)).toEqual(TRUV_NODE_VERSIONS);
+		expect(known.get(TRUV_TOOL_TYPE)).toEqual(TRUV_NODE_VERSIONS);
 		const tools = (await editorNodeDescriptions(n8n)).filter(({ name }) => name === TRUV_TOOL_TYPE);
 		expect(tools).toHaveLength(1);
 		const [tool] = tools;

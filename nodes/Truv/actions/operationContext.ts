@@ -18,13 +18,19 @@ export type TruvOperation = (
 	operation: OperationContext,
 ) => Promise<IDataObject[] | { items: INodeExecutionData[] }>;
 
-/** A required ID parameter, trimmed and encoded for a URL path. */
+/**
+ * A required ID parameter, trimmed and encoded for a URL path: the text of a version 1 node, or
+ * the ID a resource locator holds, whichever way it was picked.
+ */
 export function pathId(
 	{ context, itemIndex }: OperationContext,
 	parameterName: string,
 	label: string,
 ): string {
-	const value = String(context.getNodeParameter(parameterName, itemIndex, '')).trim();
+	const raw: unknown = context.getNodeParameter(parameterName, itemIndex, '', {
+		extractValue: true,
+	});
+	const value = String(raw ?? '').trim();
 	if (value === '') {
 		throw new NodeOperationError(context.getNode(), `${label} is empty`, {
 			itemIndex,

@@ -131,7 +131,16 @@ const get: TruvOperation = async (operation) => {
 const getAll: TruvOperation = async (operation) => {
 	const { context, itemIndex, credentials } = operation;
 	// Truv documents no query parameters for this list, so there are no filters to offer.
+	// Truv pages by position, newest first: an order created while the pages are read pushes the
+	// others one place on, so the next page starts with one already read (output once here), and
+	// the new order itself lands on a page already read (missed: the field's description says so).
+	const seen = new Set<unknown>();
 	const orders = await truvListRequest(context, ORDERS_PATH, {
+		include: (order) => {
+			if (seen.has(order.id)) return false;
+			seen.add(order.id);
+			return true;
+		},
 		limit: listLimit(operation),
 		credentials,
 		itemIndex,

@@ -107,24 +107,35 @@ function pointsAt(url: string, prefix: string): boolean {
 	return normalised === prefix || normalised.startsWith(withSlash);
 }
 
+/** An AI agent must not change webhooks unasked: as its tool, Check Webhooks only reports. */
+function runsAsTool(context: OperationContext['context']): boolean {
+	// n8n 2.x runs an agent's tool call in an execute context whose isToolExecution() answers
+	// false, but under the type n8n generated for the tool: the node's type with `Tool` appended.
+	return context.isToolExecution?.() === true || context.getNode().type.endsWith('Tool');
+}
+
 /**
  * Truv disables an endpoint that keeps failing (n8n down, a workflow inactive for a while) and
  * sends nothing more until it is enabled again: this finds such webhooks among those pointing at
- * this n8n and enables them.
+ * this n8n and enables them. From version 2 on, finding none is said in an item of its own: a
+ * check that finds nothing to check is no success to pass over in silence.
  */
 const check: TruvOperation = async (operation) => {
 	const { context, itemIndex, credentials } = operation;
 	const environment = credentialEnvironment(operation);
 	const prefix = webhookUrlPrefix(operation);
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const onlyReport = options.onlyReport === true;
+	const onlyReport =
+		typeof options.onlyReport === 'boolean' ? options.onlyReport : runsAsTool(context);
 
-	const webhooks = await truvListRequest<TruvWebhook>(context, WEBHOOKS_PATH, {
-		include: (webhook) =>
-			webhook.env_type === environment && pointsAt(String(webhook.webhook_url ?? ''), prefix),
+	const inEnvironment = await truvListRequest<TruvWebhook>(context, WEBHOOKS_PATH, {
+		include: (webhook) => webhook.env_type === environment,
 		credentials,
 		itemIndex,
 	});
+	const webhooks = inEnvironment.filter((webhook) =>
+		pointsAt(String(webhook.webhook_url ?? ''), prefix),
+	);
 	const report: IDataObject[] = [];
 	for (const webhook of webhooks) {
 		const enabledBefore = webhook.enabled !== false;
@@ -146,7 +157,67 @@ const check: TruvOperation = async (operation) => {
 			re_enabled: reEnabled,
 		});
 	}
-	return report;
+	if (report.length > 0 || context.getNode().typeVersion < 2) return report;
+	const count = inEnvironment.length;
+	return [
+		{
+			no_matching_webhook: true,
+			environment,
+			url_prefix: prefix,
+			webhooks_in_environment: count,
+			message: `No Truv webhook of the ${environment} environment points at ${prefix} (the environment has ${count} webhook${count === 1 ? '' : 's'}): Truv sends this n8n no events of that environment`,
+		},
+	];
 };
 
-export const webhookActions: Record<string, TruvOperation> = { check, get, getAll, reEnable };
+/** The credential's environment, or the one chosen. */
+function createEnvironment(operation: OperationContext): TruvEnvironment {
+	const chosen = operation.context.getNodeParameter(
+		'environment',
+		operation.itemIndex,
+		'credential',
+	) as string;
+	return chosen === 'credential' ? credentialEnvironment(operation) : (chosen as TruvEnvironment);
+}
+
+const create: TruvOperation = async (operation) => {
+	const { context, itemIndex, credentials } = operation;
+	const name = String(context.getNodeParameter('name', itemIndex, '')).trim();
+	const webhookUrl = String(context.getNodeParameter('webhookUrl', itemIndex, '')).trim();
+	for (const [value, label] of [
+		[name, 'Name'],
+		[webhookUrl, 'Webhook URL'],
+	]) {
+		if (value === '') {
+			throw new NodeOperationError(context.getNode(), `${label} is empty`, { itemIndex });
+		}
+	}
+	const events = context.getNodeParameter('events', itemIndex, []) as string[];
+	const { body } = await truvApiRequest(context, 'POST', WEBHOOKS_PATH, {
+		body: { name, webhook_url: webhookUrl, env_type: createEnvironment(operation), events },
+		credentials,
+		itemIndex,
+	});
+	return [body];
+};
+
+const deleteWebhook: TruvOperation = async (operation) => {
+	const { context, itemIndex, credentials } = operation;
+	const webhookId = pathId(operation, 'webhookId', 'Webhook ID');
+	await truvApiRequest<IDataObject | undefined>(
+		context,
+		'DELETE',
+		`${WEBHOOKS_PATH}${webhookId}/`,
+		{ credentials, itemIndex, notFoundHint: notFoundHint(webhookId) },
+	);
+	return [{ id: decodeURIComponent(webhookId), deleted: true }];
+};
+
+export const webhookActions: Record<string, TruvOperation> = {
+	check,
+	create,
+	delete: deleteWebhook,
+	get,
+	getAll,
+	reEnable,
+};

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { returnAllAndLimit, simplify } from './common';
+import { orderIdParameters, returnAllAndLimit, simplify } from './common';
 
 const PRODUCT_OPTIONS = [
 	{ name: 'Assets', value: 'assets', description: 'Bank accounts and their balances' },
@@ -65,21 +65,10 @@ export const orderOperations: INodeProperties[] = [
 	},
 ];
 
-const orderId: INodeProperties = {
-	displayName: 'Order ID',
-	name: 'orderId',
-	type: 'string',
-	required: true,
-	default: '',
-	placeholder: 'e.g. 1e2a7b0c9d8f4e6a8b7c6d5e4f3a2b1c',
-	description: 'The ID Truv gave the order (not your order number)',
-	displayOptions: {
-		show: {
-			resource: ['order'],
-			operation: ['get', 'cancel', 'refresh', 'getEvents', 'getInvoice'],
-		},
-	},
-};
+const orderId = orderIdParameters(
+	{ resource: ['order'], operation: ['get', 'cancel', 'refresh', 'getEvents', 'getInvoice'] },
+	'The order (its ID is not your order number): pick it from the list by order number or applicant name, or enter its ID',
+);
 
 const createFields: INodeProperties[] = [
 	{
@@ -322,9 +311,13 @@ const refreshFields: INodeProperties[] = [
 ];
 
 export const orderFields: INodeProperties[] = [
-	orderId,
+	...orderId,
 	...createFields,
 	...refreshFields,
-	...returnAllAndLimit({ resource: ['order'], operation: ['getAll', 'getEvents'] }),
+	...returnAllAndLimit(
+		{ resource: ['order'], operation: ['getAll'] },
+		'Whether to return all results or only up to a given limit. Truv lists orders newest first, a page at a time, by position: each order is returned once, but an order created while the pages are read lands on a page already read and is not returned.',
+	),
+	...returnAllAndLimit({ resource: ['order'], operation: ['getEvents'] }),
 	simplify({ resource: ['order'], operation: ['create', 'get', 'getAll', 'refresh'] }),
 ];

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { simplify } from './common';
+import { orderIdParameters, simplify } from './common';
 
 const show = (fields: Record<string, string[]> = {}) => ({
 	show: { resource: ['report'], operation: ['get'], ...fields },
@@ -46,17 +46,10 @@ export const reportFields: INodeProperties[] = [
 		default: 'order',
 		displayOptions: show(),
 	},
-	{
-		displayName: 'Order ID',
-		name: 'orderId',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. 1e2a7b0c9d8f4e6a8b7c6d5e4f3a2b1c',
-		description:
-			'The ID Truv gave the order (not your order number). The order is read each time: Truv makes a new report whenever another connection completes.',
-		displayOptions: show({ source: ['order'] }),
-	},
+	...orderIdParameters(
+		{ resource: ['report'], operation: ['get'], source: ['order'] },
+		'The order (its ID is not your order number). The order is read each time: Truv makes a new report whenever another connection completes.',
+	),
 	{
 		displayName: 'User ID',
 		name: 'userId',

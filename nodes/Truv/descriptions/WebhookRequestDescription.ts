@@ -3,7 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { returnAllAndLimit } from './common';
 
 /** The events Truv's webhook API accepts, as it names them. */
-const EVENT_TYPES = [
+export const EVENT_TYPES = [
 	'bank-accounts-created',
 	'bank-accounts-updated',
 	'employment-created',

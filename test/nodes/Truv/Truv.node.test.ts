@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 import type { INodeProperties } from 'n8n-workflow';
@@ -18,11 +18,11 @@ function operationsOf(resource: string): string[] {
 }
 
 describe('Truv node description', () => {
-	test('is the regular node truv, version 1, usable as a tool, with one input and output', () => {
+	test('is the regular node truv, versions 1 and 2, usable as a tool, with one input and output', () => {
 		expect(description).toMatchObject({
 			name: 'truv',
 			displayName: 'Truv',
-			version: 1,
+			version: [1, 2],
 			usableAsTool: true,
 			// Hidden where an execution is read (n8n versions that apply the list); see personalData.ts.
 			sensitiveOutputFields: expect.arrayContaining([
@@ -61,8 +61,55 @@ describe('Truv node description', () => {
 			'refresh',
 		]);
 		expect(operationsOf('report')).toEqual(['get']);
-		expect(operationsOf('webhook')).toEqual(['check', 'get', 'getAll', 'reEnable']);
+		expect(operationsOf('webhook')).toEqual([
+			'check',
+			'create',
+			'delete',
+			'get',
+			'getAll',
+			'reEnable',
+		]);
 		expect(operationsOf('webhookRequest')).toEqual(['getAll']);
+	});
+
+	test('Webhook: version 1 keeps Check Webhooks as its default operation, from 2 on a read is', () => {
+		const defaults = description.properties
+			.filter(
+				(property) =>
+					property.name === 'operation' &&
+					property.displayOptions?.show?.resource?.[0] === 'webhook',
+			)
+			.map((property) => [property.displayOptions?.show?.['@version'], property.default]);
+		expect(defaults).toEqual([
+			[[1], 'check'],
+			[[{ _cnd: { gte: 2 } }], 'getAll'],
+		]);
+	});
+
+	test('the examples use version 2, with their IDs in resource locators', () => {
+		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		const truvNodes = readdirSync(examplesDir)
+			.filter((name) => name.endsWith('.json'))
+			.flatMap(
+				(file) =>
+					JSON.parse(readFileSync(join(examplesDir, file), 'utf8')).nodes as Array<{
+						type: string;
+						typeVersion: number;
+						parameters: Record<string, unknown>;
+					}>,
+			)
+			.filter((node) => node.type === 'n8n-nodes-truv.truv');
+		expect(truvNodes.length).toBeGreaterThan(0);
+		for (const node of truvNodes) {
+			expect(node.typeVersion).toBe(2);
+			for (const name of ['orderId', 'webhookId']) {
+				if (name in node.parameters) {
+					expect(node.parameters[name]).toEqual(
+						expect.objectContaining({ __rl: true, mode: 'id', value: expect.any(String) }),
+					);
+				}
+			}
+		}
 	});
 
 	test('Report: Create If Missing is off by default and says Truv may bill; PDFs go to data', () => {
@@ -97,13 +144,17 @@ describe('Truv node description', () => {
 		);
 		const ssn = additional?.options?.find((option) => (option as INodeProperties).name === 'ssn');
 		expect((ssn as INodeProperties).typeOptions?.password).toBe(true);
-		const required = description.properties
-			.filter(
-				(property) =>
-					property.required && property.displayOptions?.show?.operation?.includes('create'),
-			)
-			.map((property) => property.name);
-		expect(required).toEqual(['products', 'firstName', 'lastName']);
+		const requiredFor = (resource: string) =>
+			description.properties
+				.filter(
+					(property) =>
+						property.required &&
+						property.displayOptions?.show?.resource?.includes(resource) &&
+						property.displayOptions?.show?.operation?.includes('create'),
+				)
+				.map((property) => property.name);
+		expect(requiredFor('order')).toEqual(['products', 'firstName', 'lastName']);
+		expect(requiredFor('webhook')).toEqual(['name', 'webhookUrl']);
 	});
 
 	test('says nothing a workflow builder would not understand', () => {

@@ -5,6 +5,7 @@ import {
 	type TruvOrder,
 	type TruvStandIn,
 } from '../../../dev/truv-stand-in/truvStandIn';
+import { truvActionNode } from '../../../dev/n8n-core/n8nContexts';
 import {
 	runTruvNode,
 	standInCredentials,
@@ -343,6 +344,49 @@ describe('Order: Get Many', () => {
 			'GET /v1/orders/?page=2',
 			'GET /v1/orders/?page=3',
 		]);
+	});
+
+	test('an order created while the pages are read: the one pushed onto the next page is output once, the new one is missed', async () => {
+		const shifting = await startTruvStandIn({ pageSize: 2 });
+		try {
+			const [a, b, c] = ['A', 'B', 'C'].map((name) =>
+				shifting.addOrder({ ...APPLICANT, first_name: name }),
+			);
+			// Between page 1 and page 2, as another workflow creating an order would.
+			const server = shifting as unknown as {
+				handleApiRequest(request: { url: URL }, response: unknown): void;
+			};
+			const serve = server.handleApiRequest.bind(shifting);
+			let created: TruvOrder | undefined;
+			jest.spyOn(server, 'handleApiRequest').mockImplementation((request, response) => {
+				if (!created && request.url.searchParams.get('page') === '2') {
+					created = shifting.addOrder({ ...APPLICANT, first_name: 'New' });
+				}
+				serve(request, response);
+			});
+			const output = await runTruvNode(shifting, {
+				resource: 'order',
+				operation: 'getAll',
+				returnAll: true,
+			});
+			// Page 1 was C, B; page 2, read after New pushed every order one place on, is B, A.
+			expect(truvRequests(shifting)).toEqual(['GET /v1/orders/', 'GET /v1/orders/?page=2']);
+			expect(output.map((item) => item.json.id)).toEqual([c.id, b.id, a.id]);
+			expect(created).toBeDefined();
+		} finally {
+			await shifting.close();
+		}
+	});
+
+	test('Return All says what paging by position cannot promise', () => {
+		const returnAll = truvActionNode.description.properties.find(
+			(property) =>
+				property.name === 'returnAll' &&
+				property.displayOptions?.show?.resource?.[0] === 'order' &&
+				property.displayOptions?.show?.operation?.includes('getAll'),
+		);
+		expect(returnAll?.description).toMatch(/each order is returned once/);
+		expect(returnAll?.description).toMatch(/created while the pages are read .* is not returned/);
 	});
 
 	test('Limit stops reading pages once it has enough', async () => {

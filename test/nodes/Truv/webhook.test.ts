@@ -242,3 +242,179 @@ describe('Webhook: Check Webhooks', () => {
 		expect(standIn.calls).toEqual([]);
 	});
 });
+
+describe('Webhook: Create and Delete', () => {
+	const ORDER_EVENTS = ['order-created', 'order-status-updated', 'order-refresh-failed'];
+
+	test("Create registers the URL in the credential's environment for the order events by default", async () => {
+		const [item] = await runTruvNode(
+			standIn,
+			{
+				resource: 'webhook',
+				operation: 'create',
+				name: ' Orders to n8n ',
+				webhookUrl: `${N8N}/webhook/abc/webhook`,
+			},
+			{ typeVersion: 2 },
+		);
+		expect(standIn.calls.map((call) => [call.method, call.path, call.body])).toEqual([
+			[
+				'POST',
+				'/v1/webhooks/',
+				{
+					name: 'Orders to n8n',
+					webhook_url: `${N8N}/webhook/abc/webhook`,
+					env_type: 'sandbox',
+					events: ORDER_EVENTS,
+				},
+			],
+		]);
+		expect(item.json).toEqual(standIn.webhooks()[0]);
+		expect(item.json).toMatchObject({ env_type: 'sandbox', enabled: true, events: ORDER_EVENTS });
+	});
+
+	test('Create takes the environment and events chosen; a URL taken is Truv’s error', async () => {
+		const parameters = {
+			resource: 'webhook',
+			operation: 'create',
+			name: 'Everything in production',
+			webhookUrl: `${N8N}/webhook/prod/webhook`,
+			environment: 'prod',
+			events: ['task-status-updated'],
+		};
+		const [item] = await runTruvNode(standIn, parameters, { typeVersion: 2 });
+		expect(item.json).toMatchObject({ env_type: 'prod', events: ['task-status-updated'] });
+
+		const error = await truvNodeError(standIn, parameters, { typeVersion: 2 });
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(error.message).toBe(
+			'Truv rejected the request (incorrect_parameters): webhook_url: Webhook url for prod already registered',
+		);
+		expect(standIn.webhooks()).toHaveLength(1);
+	});
+
+	test('Create refuses an empty name or URL before sending anything', async () => {
+		const error = await truvNodeError(
+			standIn,
+			{ resource: 'webhook', operation: 'create', name: 'x', webhookUrl: ' ' },
+			{ typeVersion: 2 },
+		);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect(error.message).toBe('Webhook URL is empty');
+		expect(standIn.calls).toEqual([]);
+	});
+
+	test('Delete removes the webhook the locator names; an unknown one is Truv’s 404', async () => {
+		const keep = addWebhook(`${N8N}/webhook/keep`);
+		const gone = addWebhook(`${N8N}/webhook/gone`);
+		standIn.resetCalls();
+		const output = await runTruvNode(
+			standIn,
+			{
+				resource: 'webhook',
+				operation: 'delete',
+				webhookId: { __rl: true, mode: 'list', value: gone.id, cachedResultName: gone.name },
+			},
+			{ typeVersion: 2 },
+		);
+		expect(output).toEqual([{ json: { id: gone.id, deleted: true }, pairedItem: { item: 0 } }]);
+		expect(truvRequests(standIn)).toEqual([`DELETE /v1/webhooks/${gone.id}/`]);
+		expect(standIn.webhooks().map((webhook) => webhook.id)).toEqual([keep.id]);
+
+		const error = await truvNodeError(
+			standIn,
+			{ resource: 'webhook', operation: 'delete', webhookId: gone.id },
+			{ typeVersion: 1 },
+		);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(error.description).toMatch(new RegExp(`^No webhook with ID ${gone.id}`));
+	});
+});
+
+describe('Webhook: defaults that change nothing', () => {
+	test('a version 2 node left at its default operation lists webhooks and re-enables none', async () => {
+		const disabled = addWebhook(`${N8N}/webhook/a1/webhook`, { disabled: true });
+		standIn.resetCalls();
+		const output = await runTruvNode(standIn, { resource: 'webhook' }, { typeVersion: 2 });
+		expect(output.map((item) => item.json.id)).toEqual([disabled.id]);
+		expect(standIn.calls.map((call) => call.method)).toEqual(['GET']);
+		expect(enabledById()[disabled.id]).toBe(false);
+	});
+
+	test('a version 1 node left at its default operation still runs Check Webhooks', async () => {
+		const disabled = addWebhook(`${N8N}/webhook/a1/webhook`, { disabled: true });
+		standIn.resetCalls();
+		const [item] = await runTruvNode(standIn, { resource: 'webhook' }, { typeVersion: 1 });
+		expect(item.json).toMatchObject({ id: disabled.id, re_enabled: true });
+		expect(enabledById()[disabled.id]).toBe(true);
+	});
+
+	test('run by an AI agent as its tool, Check Webhooks only reports unless Only Report is set', async () => {
+		const disabled = addWebhook(`${N8N}/webhook/a1/webhook`, { disabled: true });
+		standIn.resetCalls();
+		const reported = await runTruvNode(
+			standIn,
+			{ resource: 'webhook', operation: 'check' },
+			{ typeVersion: 2, asTool: true },
+		);
+		expect(reported.map((item) => [item.json.id, item.json.re_enabled])).toEqual([
+			[disabled.id, false],
+		]);
+		expect(standIn.calls.map((call) => call.method)).toEqual(['GET']);
+		expect(enabledById()[disabled.id]).toBe(false);
+
+		const [item] = await runTruvNode(
+			standIn,
+			{ resource: 'webhook', operation: 'check', options: { onlyReport: false } },
+			{ typeVersion: 2, asTool: true },
+		);
+		expect(item.json).toMatchObject({ id: disabled.id, re_enabled: true });
+	});
+});
+
+describe('Webhook: Check Webhooks when no webhook matches', () => {
+	test('version 2 outputs one item saying so, with how many webhooks the environment has', async () => {
+		addWebhook('https://other.example.com/webhook/a');
+		addWebhook('https://other.example.com/webhook/b');
+		addWebhook(`${N8N}/webhook/prod`, { env: 'prod' });
+		const output = await runTruvNode(
+			standIn,
+			{ resource: 'webhook', operation: 'check' },
+			{ typeVersion: 2 },
+		);
+		expect(output).toEqual([
+			{
+				json: {
+					no_matching_webhook: true,
+					environment: 'sandbox',
+					url_prefix: `${N8N}/`,
+					webhooks_in_environment: 2,
+					message: `No Truv webhook of the sandbox environment points at ${N8N}/ (the environment has 2 webhooks): Truv sends this n8n no events of that environment`,
+				},
+				pairedItem: { item: 0 },
+			},
+		]);
+	});
+
+	test('the URL Prefix is named, and an environment without webhooks says 0', async () => {
+		const [item] = await runTruvNode(
+			standIn,
+			{ resource: 'webhook', operation: 'check', urlPrefix: 'https://proxy.example.com/n8n/' },
+			{ typeVersion: 2 },
+		);
+		expect(item.json).toMatchObject({
+			url_prefix: 'https://proxy.example.com/n8n/',
+			webhooks_in_environment: 0,
+		});
+	});
+
+	test('version 1 keeps its output: no item', async () => {
+		addWebhook('https://other.example.com/webhook/a');
+		const output = await runTruvNode(
+			standIn,
+			{ resource: 'webhook', operation: 'check' },
+			{ typeVersion: 1 },
+		);
+		expect(output).toEqual([]);
+	});
+});

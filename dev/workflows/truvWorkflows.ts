@@ -82,8 +82,12 @@ export function asImportedByEditor(workflow: WorkflowJson): WorkflowJson {
  * An example workflow as the editor imports it (a fresh webhookId for its trigger), with its
  * credentials and chosen parameters replaced.
  */
-export function exampleWorkflow(file: string, overrides: ExampleOverrides = {}): WorkflowJson {
-	const workflow = asImportedByEditor(shippedExample(file)) as WorkflowJson & {
+export function exampleWorkflow(
+	file: string,
+	overrides: ExampleOverrides = {},
+	shipped: WorkflowJson = shippedExample(file),
+): WorkflowJson {
+	const workflow = asImportedByEditor(shipped) as WorkflowJson & {
 		nodes: WorkflowNode[];
 	};
 	for (const node of workflow.nodes) {

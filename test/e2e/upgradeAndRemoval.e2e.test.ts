@@ -2,7 +2,7 @@
 // three shipped examples active and the Truv API stand-in holding their webhooks. What n8n does
 // differs between versions in places; `observed` says where, and the README's Upgrading and
 // Removing notes repeat it.
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import { readFileSync } from 'fs';
 import { mkdtemp, readFile, rm, writeFile } from 'fs/promises';
@@ -22,6 +22,7 @@ import {
 	type CreatedCredential,
 	type ExecutionStatus,
 	type N8nInstance,
+	type WorkflowJson,
 } from '../../dev/n8n/n8nInstance';
 import { provisionN8n, type N8nVersion } from '../../dev/n8n/runtimes';
 import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
@@ -50,6 +51,15 @@ import {
 jest.setTimeout(minutes(5));
 
 const run = promisify(execFile);
+
+/** An example workflow file as the earlier release shipped it. */
+function earlierExample(file: string): WorkflowJson {
+	const text = execFileSync('git', ['show', `${EARLIER_RELEASE_COMMIT}:examples/${file}`], {
+		cwd: repoDir,
+		encoding: 'utf8',
+	});
+	return JSON.parse(text) as WorkflowJson;
+}
 const repoDir = join(__dirname, '..', '..');
 
 const PACKAGE_NAME = 'n8n-nodes-truv';
@@ -188,15 +198,22 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		return found;
 	};
 	const urlOf = (file: string) => n8n.webhookUrl(example(file).path);
+	/** Whether Community Nodes → Update has installed the current release. */
+	let updated = false;
 
 	/** Imports an example wired to the sinks, under a new webhook path when `webhookId` is given. */
 	const importExample = async (file: string, webhookId?: string): Promise<ActiveExample> => {
-		const workflow = exampleWorkflow(file, {
-			credentials: Object.fromEntries(
-				Object.entries(credentials).map(([type, { id, name }]) => [type, { id, name }]),
-			),
-			parameters: { 'Notify CRM': { url: `${httpSink.url}/crm/order-completed` } },
-		});
+		const workflow = exampleWorkflow(
+			file,
+			{
+				credentials: Object.fromEntries(
+					Object.entries(credentials).map(([type, { id, name }]) => [type, { id, name }]),
+				),
+				parameters: { 'Notify CRM': { url: `${httpSink.url}/crm/order-completed` } },
+			},
+			// Until the update, the examples as the earlier release shipped them (its node versions).
+			updated ? undefined : earlierExample(file),
+		);
 		if (webhookId) {
 			const trigger = workflow.nodes.find(({ type }) => type === TRUV_TRIGGER_TYPE);
 			if (trigger) trigger.webhookId = webhookId;
@@ -428,8 +445,9 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	test("Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries do not run", async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
-		const updated = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
-		expect(updated).toEqual(
+		const afterUpdate = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
+		updated = true;
+		expect(afterUpdate).toEqual(
 			expect.objectContaining({ packageName: PACKAGE_NAME, installedVersion: currentVersion }),
 		);
 		expect(await n8n.communityPackages()).toEqual([

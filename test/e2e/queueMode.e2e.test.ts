@@ -44,6 +44,7 @@ const RESENT = 200;
 const KILL_BURST = 200;
 /** Truv retries a delivery 30 s after an answer it did not take, at the earliest. */
 const TRUV_RETRY_DELAY_MS = 30_000;
+const FINISHED = ['success', 'error', 'crashed', 'canceled'];
 const EVENT_FIXTURES = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
 const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-failed'];
 
@@ -102,11 +103,30 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			stored.includes(createHash('md5').update(deliveryKey(id)).digest('base64')),
 		).length;
 	};
-	/** The workflow's executions not in `before`, once `count` of them have finished. */
+	/**
+	 * The workflow's executions not in `before`, once `count` of them have finished; fails when
+	 * there are more. Counted apart from earlier ones: an execution a killed worker left unfinished
+	 * must not make this wait for it.
+	 */
 	const newExecutions = async (before: Execution[], count: number): Promise<Execution[]> => {
 		const known = new Set(before.map((execution) => String(execution.id)));
-		const finished = await exactlyExecutions(before.length + count);
-		return finished.filter((execution) => !known.has(String(execution.id)));
+		const started = await waitFor(
+			async () => {
+				const fresh = (await executions()).filter((execution) => !known.has(String(execution.id)));
+				const finished = fresh.filter((execution) => FINISHED.includes(execution.status));
+				if (finished.length < count) {
+					throw new Error(`${finished.length} finished of ${fresh.length} new so far`);
+				}
+				return fresh;
+			},
+			{
+				timeoutMs: minutes(10),
+				intervalMs: 1_000,
+				description: `${count} new finished executions`,
+			},
+		);
+		expect(started).toHaveLength(count);
+		return started;
 	};
 	/** How many executions ran each delivery (passed it on from the trigger), by webhook_id. */
 	const runsByDelivery = (ran: Execution[]): Map<string, number> => {
@@ -405,7 +425,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		// reads the credential again once the remembered copy is that old (which bounds what
 		// forged requests cost); Truv's retry 30 s after a refusal is always later than that.
 		await sleep(MISMATCH_REREAD_INTERVAL_MS + 1_000);
-		const before = (await cluster.main.executions({ workflowId })).length;
+		const before = await executions();
 		const results: string[] = [];
 		for (const index of [0, 1]) {
 			for (const [label, key] of [
@@ -427,7 +447,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			'webhook-2 new: 200 accepted',
 			'webhook-2 old: 200 accepted',
 		]);
-		await exactlyExecutions(before + 4);
+		await newExecutions(before, 4);
 		secret = rotated;
 	});
 
@@ -498,14 +518,14 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			async () => {
 				const all = await cluster.main.executions({ workflowId, includeData: true });
 				const burst = all.slice(0, all.length - before.length);
-				const open = burst.filter(
-					(execution) => !['success', 'error', 'crashed', 'canceled'].includes(execution.status),
-				);
+				const open = burst.filter((execution) => !FINISHED.includes(execution.status));
 				if (open.length > 0) throw new Error(`${open.length} of ${burst.length} not finished`);
 				return burst;
 			},
 			{
-				timeoutMs: minutes(6),
+				// n8n can leave an execution of a killed worker queued for good (seen on 2.8.4): the
+				// record says so rather than the suite waiting for it.
+				timeoutMs: minutes(3),
 				intervalMs: 2_000,
 				description: 'every execution of the burst to finish',
 			},

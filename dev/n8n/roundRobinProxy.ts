@@ -2,7 +2,9 @@
 // loopback that hands each request to the next upstream in turn and counts what each one got, so a
 // test can show that deliveries really spread over the processes. It behaves like nginx's
 // defaults where tests depend on it: a request whose upstream refuses the connection goes to the
-// next one (nothing was sent yet), an upstream that fails after that gives the client a 502.
+// next one (nothing was sent yet), an upstream that fails after that gives the client a 502, and
+// one that does not answer within UPSTREAM_TIMEOUT_MS a 504 (nginx's proxy_read_timeout), so that
+// no request through it can hang; close() ends the requests still in flight.
 import {
 	createServer,
 	request as httpRequest,
@@ -30,6 +32,9 @@ export interface RoundRobinProxy {
 	close(): Promise<void>;
 }
 
+/** How long an upstream may stay silent before the client gets a 504 (nginx's default: 60 s). */
+export const UPSTREAM_TIMEOUT_MS = 60_000;
+
 /** The response header naming the index of the upstream that answered. */
 export const UPSTREAM_HEADER = 'x-upstream-index';
 
@@ -52,12 +57,16 @@ function forwardedHeaders(headers: IncomingMessage['headers']): OutgoingHttpHead
 	return forwarded;
 }
 
-export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(
+	upstreams: string[],
+	{ upstreamTimeoutMs = UPSTREAM_TIMEOUT_MS }: { upstreamTimeoutMs?: number } = {},
+): Promise<RoundRobinProxy> {
 	if (upstreams.length === 0) throw new Error('a proxy needs at least one upstream');
 	const targets = upstreams.map((upstream) => new URL(upstream));
 	let answered = targets.map(() => 0);
 	let failedRequests = 0;
 	let turn = 0;
+	const inFlight = new Set<ReturnType<typeof httpRequest>>();
 
 	const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
 		// The body is read first so that a refused upstream can be replaced by the next one.
@@ -96,6 +105,13 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
 						answer.on('error', () => outgoing.destroy());
 					},
 				);
+				inFlight.add(upstream);
+				upstream.once('close', () => inFlight.delete(upstream));
+				upstream.setTimeout(upstreamTimeoutMs, () => {
+					const timedOut: NodeJS.ErrnoException = new Error('upstream timed out');
+					timedOut.code = 'ETIMEDOUT';
+					upstream.destroy(timedOut);
+				});
 				upstream.on('error', (error: NodeJS.ErrnoException) => {
 					if (responded) {
 						outgoing.destroy();
@@ -107,7 +123,9 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
 					}
 					failedRequests += 1;
 					if (outgoing.headersSent) outgoing.destroy();
-					else outgoing.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
+					else if (error.code === 'ETIMEDOUT') {
+						outgoing.writeHead(504, { 'content-type': 'text/plain' }).end('gateway timeout');
+					} else outgoing.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
 				});
 				upstream.end(body);
 			};
@@ -139,6 +157,7 @@ export async function startRoundRobinProxy(upstreams: string[]): Promise<RoundRo
 		},
 		close: async () =>
 			await new Promise<void>((resolve) => {
+				for (const upstream of inFlight) upstream.destroy();
 				for (const socket of sockets) socket.destroy();
 				server.close(() => resolve());
 			}),

@@ -1,6 +1,7 @@
 // The trigger on n8n's distributed engine ("queue mode"): a main process, two webhook processes
 // behind a round-robin proxy (the URL Truv is given) and two workers, on one PostgreSQL database
 // and one Redis. Every n8n version in the matrix gets its own database and Redis.
+import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
@@ -25,6 +26,8 @@ import {
 	e2eVersions,
 	inPool,
 	minutes,
+	ranDelivery,
+	skippedAsProcessed,
 	storedWebhookId,
 	triggerOutput,
 	truvWebhooks,
@@ -34,9 +37,14 @@ import {
 // Timeouts only end a hung run; nothing here asserts on time.
 jest.setTimeout(minutes(20));
 
-const LOAD_DELIVERIES = 1000;
+const LOAD_DELIVERIES = 400;
 const LOAD_CONCURRENCY = 20;
 const RESENT = 200;
+/** Deliveries in the burst during which a webhook process is killed. */
+const KILL_BURST = 200;
+/** Truv retries a delivery 30 s after an answer it did not take, at the earliest. */
+const TRUV_RETRY_DELAY_MS = 30_000;
+const FINISHED = ['success', 'error', 'crashed', 'canceled'];
 const EVENT_FIXTURES = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
 const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-failed'];
 
@@ -44,10 +52,9 @@ const packageJson = JSON.parse(
 	readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
 ) as { name: string; version: string };
 
-// Opt-in (E2E_QUEUE_MODE=1), about 5 minutes on n8n 2.8.4 and 10 on n8n 2.41.1 on two cores. It
-// passed 11 of 11 on each version run alone, but in a fresh-clone CI run on n8n 2.8.4 it stalled
-// after the simultaneous pairs (nothing running, no further output), which is not diagnosed yet:
-// until it is, it stays out of npm test so that CI does not hang on it.
+// On request (E2E_QUEUE_MODE=1) until it passes: with two workers n8n's processed-data store loses
+// entries under concurrent writes, and the retries of the lost deliveries run again (README,
+// Running in queue mode). It needs Redis and takes several minutes per n8n version.
 const queueModeRequested = process.env.E2E_QUEUE_MODE === '1';
 const describeQueueMode = queueModeRequested ? describe.each : describe.skip.each;
 
@@ -81,15 +88,56 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 	const webhookPath = `${webhookId}/webhook`;
 	const rotatedSecret = `sandbox-rotated-${version.replace(/\./g, '-')}-0123456789abcdef`;
 	let bodies: Buffer[] = [];
+	/** When the last load delivery was answered, for retries sent as late as Truv's. */
+	let loadAnsweredAt = 0;
 	/** Which webhook process (index) answered each load delivery, by webhook_id. */
 	const answeredBy = new Map<string, number>();
-	/** How many of `ids` the trigger's record in the workflow's stored static data holds. */
-	const storedCount = async (ids: string[]): Promise<number> => {
+	/**
+	 * How many of `ids` n8n's processed-data store (table processed_data, behind Remove Duplicates)
+	 * holds for the workflow: n8n keeps the MD5 (base64) of each value the trigger records.
+	 */
+	const processedCount = async (ids: string[]): Promise<number> => {
 		const stored = await postgres.query(
 			cluster.database,
-			`SELECT "staticData"::text FROM workflow_entity WHERE id = '${workflowId}'`,
+			`SELECT value::text FROM processed_data WHERE "workflowId" = '${workflowId}'`,
 		);
-		return ids.filter((id) => stored.includes(` ${deliveryKey(id)} `)).length;
+		return ids.filter((id) =>
+			stored.includes(createHash('md5').update(deliveryKey(id)).digest('base64')),
+		).length;
+	};
+	/**
+	 * The workflow's executions not in `before`, once `count` of them have finished; fails when
+	 * there are more. Counted apart from earlier ones: an execution a killed worker left unfinished
+	 * must not make this wait for it.
+	 */
+	const newExecutions = async (before: Execution[], count: number): Promise<Execution[]> => {
+		const known = new Set(before.map((execution) => String(execution.id)));
+		const started = await waitFor(
+			async () => {
+				const fresh = (await executions()).filter((execution) => !known.has(String(execution.id)));
+				const finished = fresh.filter((execution) => FINISHED.includes(execution.status));
+				if (finished.length < count) {
+					throw new Error(`${finished.length} finished of ${fresh.length} new so far`);
+				}
+				return fresh;
+			},
+			{
+				timeoutMs: minutes(10),
+				intervalMs: 1_000,
+				description: `${count} new finished executions`,
+			},
+		);
+		expect(started).toHaveLength(count);
+		return started;
+	};
+	/** How many executions ran each delivery (passed it on from the trigger), by webhook_id. */
+	const runsByDelivery = (ran: Execution[]): Map<string, number> => {
+		const runs = new Map<string, number>();
+		for (const execution of ran.filter(ranDelivery)) {
+			const id = String(triggerOutput(execution).json.webhook_id);
+			runs.set(id, (runs.get(id) ?? 0) + 1);
+		}
+		return runs;
 	};
 
 	const signed = (body: Buffer) => ({
@@ -225,6 +273,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			answeredBy.set(webhookIdOf(body), Number(answer.headers[UPSTREAM_HEADER]));
 			return outcomeOf(answer);
 		});
+		loadAnsweredAt = Date.now();
 		expect(answers.filter((answer) => answer !== '200 accepted')).toEqual([]);
 		const finished = await exactlyExecutions(LOAD_DELIVERIES);
 		expect(finished.filter((execution) => execution.status !== 'success')).toEqual([]);
@@ -249,118 +298,74 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		expect(perWebhookProcess.reduce((sum, count) => sum + count, 0)).toBe(LOAD_DELIVERIES);
 		expect(perWebhookProcess.every((count) => count > 0)).toBe(true);
 		expect(perWorker.every(([, count]) => count > 0)).toBe(true);
-		process.stdout.write(
-			`queue mode on n8n ${version}: after the load the stored record holds ${await storedCount(bodies.map(webhookIdOf))} of its ${LOAD_DELIVERIES} webhook_ids\n`,
-		);
 		// Every execution ran on one of the workers, none on main.
 		const ranOnWorkers = new Set([...cluster.executionsByWorker().values()].flat());
 		expect(finished.filter((execution) => !ranOnWorkers.has(String(execution.id)))).toEqual([]);
-	});
-
-	/** Every RESENT/LOAD_DELIVERIES-th delivery of the load, as Truv's retries of them. */
-	/** Every RESENT/LOAD_DELIVERIES-th delivery of the load, as Truv's retries of them. */
-	const resentBodies = () => bodies.filter((_, index) => index % (LOAD_DELIVERIES / RESENT) === 0);
-
-	// The other acknowledgement setting, on a workflow of its own: the trigger answers Truv before
-	// n8n stores the execution, which makes n8n 2.41 save the webhook call's static data.
-	const early = {
-		webhookId: `${webhookId}-early`,
-		workflowId: '',
-		bodies: [] as Buffer[],
-		answeredBy: new Map<string, number>(),
-	};
-
-	test('acknowledged before the execution is stored (the other setting): 100 distinct deliveries, one execution each', async () => {
-		const { id } = await cluster.main.createWorkflow(
-			noOpWorkflow(early.webhookId, credential, { options: { acknowledge: 'beforeExecution' } }),
+		// Each worker recorded what it ran in n8n's shared store, for retries on any process.
+		const recorded = await processedCount(bodies.map(webhookIdOf));
+		process.stdout.write(
+			`queue mode on n8n ${version}: after the load n8n's processed-data store holds ${recorded} of its ${LOAD_DELIVERIES} webhook_ids\n`,
 		);
-		early.workflowId = id;
-		await cluster.main.activateWorkflow(id);
-		await cluster.waitForWebhook(`${early.webhookId}/webhook`);
-		early.bodies = Array.from({ length: 100 }, (_, index) => eventBody(index, 'early'));
-		const answers = await inPool(early.bodies, LOAD_CONCURRENCY, async (body) => {
-			const answer = await cluster.callWebhook(`${early.webhookId}/webhook`, {
-				body,
-				headers: signed(body),
-			});
-			early.answeredBy.set(webhookIdOf(body), Number(answer.headers[UPSTREAM_HEADER]));
-			return outcomeOf(answer);
-		});
-		expect(answers.filter((answer) => answer !== '200 accepted')).toEqual([]);
-		const finished = await cluster.main.waitForExecutions({ workflowId: id, count: 100 });
-		expect(finished).toHaveLength(100);
+		expect(recorded).toBe(LOAD_DELIVERIES);
 	});
+
+	/** Every (LOAD_DELIVERIES / RESENT)-th delivery of the load, as Truv's retries of them. */
+	const resentBodies = () => bodies.filter((_, index) => index % (LOAD_DELIVERIES / RESENT) === 0);
 
 	/**
 	 * Sends each body to the webhook process that did not answer it the first time (the proxy's
-	 * worst choice) and returns the answers and how many executions that started.
+	 * worst choice), waits for every execution that started, and counts what ran the delivery again.
 	 */
-	const resendToOther = async (
-		path: string,
-		ofWorkflow: string,
-		resent: Buffer[],
-		firstAnswer: Map<string, number>,
-	) => {
-		const before = (await cluster.main.executions({ workflowId: ofWorkflow })).length;
+	const resendToOther = async (resent: Buffer[]) => {
+		const before = await executions();
 		const answers = await inPool(resent, LOAD_CONCURRENCY, async (body) => {
-			const other = 1 - firstAnswer.get(webhookIdOf(body))!;
-			const url = `${cluster.webhookProcesses[other].baseUrl}/webhook/${path}`;
-			return outcomeOf(await request(url, { method: 'POST', body, headers: signed(body) }));
+			const other = 1 - answeredBy.get(webhookIdOf(body))!;
+			return outcomeOf(await deliverTo(other, body));
 		});
-		// n8n answers once it has stored an execution (or, acknowledged first, once the trigger
-		// has claimed it; the execution follows at once): every one these started is listed soon.
-		const ranAgain = (await cluster.main.executions({ workflowId: ofWorkflow })).length - before;
-		return { answers: countBy(answers), ranAgain };
+		const accepted = answers.filter((answer) => answer === '200 accepted').length;
+		const started = await newExecutions(before, accepted);
+		return {
+			answers: countBy(answers),
+			ranAgain: started.filter(ranDelivery).length,
+			endedAsProcessed: started.filter(skippedAsProcessed).length,
+		};
 	};
 
-	test(`Truv's retries, sent later to the other webhook process, start nothing, also after a restart of both webhook processes (${RESENT} of the load, 100 acknowledged first)`, async () => {
+	test(`Truv's retries, sent ${TRUV_RETRY_DELAY_MS / 1000} s later to the other webhook process, run nothing again, also after a restart of both webhook processes (${RESENT} of the load)`, async () => {
 		const resent = resentBodies();
 		expect(resent).toHaveLength(RESENT);
+		// Not a timed assertion: the retries only go out as late as Truv's earliest retry would.
+		await sleep(Math.max(0, loadAnsweredAt + TRUV_RETRY_DELAY_MS - Date.now()));
 		const report: Record<string, unknown> = {};
 		const round = async (label: string) => {
-			const byDefault = await resendToOther(webhookPath, workflowId, resent, answeredBy);
-			const acknowledgedFirst = await resendToOther(
-				`${early.webhookId}/webhook`,
-				early.workflowId,
-				early.bodies,
-				early.answeredBy,
-			);
-			report[label] = { byDefault, acknowledgedFirst };
+			report[label] = await resendToOther(resent);
 			process.stdout.write(
-				`queue mode on n8n ${version}, retries to the other webhook process ${label}: ` +
-					`default setting ${JSON.stringify(byDefault)}; acknowledged first ${JSON.stringify(acknowledgedFirst)}; ` +
-					`the stored record holds ${await storedCount(resent.map(webhookIdOf))} of the ${RESENT}\n`,
+				`queue mode on n8n ${version}, ${RESENT} retries to the other webhook process ${label}: ` +
+					`${JSON.stringify(report[label])}; n8n's processed-data store holds ` +
+					`${await processedCount(resent.map(webhookIdOf))} of them\n`,
 			);
 		};
 		await round('after the load');
 		await Promise.all(cluster.webhookProcesses.map(async (each) => await each.restart()));
 		await cluster.waitForWebhook(webhookPath);
-		await cluster.waitForWebhook(`${early.webhookId}/webhook`);
 		await round('after restarting both webhook processes');
-		const none = { ranAgain: 0 };
-		const recognised = {
-			acknowledgedFirst: expect.objectContaining(none),
-			byDefault: expect.objectContaining(
-				// n8n 2.41 saves a webhook call's static data only when the trigger answers it itself,
-				// and gives a worker's execution none: with the default setting a retry is recognised
-				// only by the webhook process that accepted the delivery (see the next test).
-				version === '2.8.4' ? none : { ranAgain: expect.any(Number) },
-			),
-		};
+		// The other process has not seen the delivery: n8n stores an execution, and the trigger's
+		// step on the worker finds it processed and passes nothing on.
+		const none = { answers: { '200 accepted': RESENT }, ranAgain: 0, endedAsProcessed: RESENT };
 		expect(report).toEqual({
-			'after the load': recognised,
-			'after restarting both webhook processes': recognised,
+			'after the load': none,
+			'after restarting both webhook processes': none,
 		});
-		// A new delivery still runs: the duplicates were recognised, not everything refused.
-		const before = (await cluster.main.executions({ workflowId })).length;
-		expect(outcomeOf(await deliver(eventBody(0, 'control')))).toBe('200 accepted');
-		await exactlyExecutions(before + 1);
-		await cluster.main.deactivateWorkflow(early.workflowId);
-		await truvWebhooks(standIn, 1);
+		// A new delivery still runs: the retries were recognised, not everything refused.
+		const before = await executions();
+		const control = eventBody(0, 'control');
+		expect(outcomeOf(await deliver(control))).toBe('200 accepted');
+		const [started] = await newExecutions(before, 1);
+		expect(ranDelivery(started)).toBe(true);
 	});
 
 	test('with the default setting, a retry that reaches the webhook process that accepted the delivery starts nothing', async () => {
-		const before = (await cluster.main.executions({ workflowId })).length;
+		const before = await executions();
 		const pairs = Array.from({ length: 20 }, (_, index) => eventBody(index, 'same-process'));
 		const outcomes: string[] = [];
 		for (const body of pairs) {
@@ -369,7 +374,41 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			}
 		}
 		expect(countBy(outcomes)).toEqual({ '0: 200 accepted': 20, '1: 200 duplicate': 20 });
-		await exactlyExecutions(before + 20);
+		expect((await newExecutions(before, 20)).filter(ranDelivery)).toHaveLength(20);
+	});
+
+	test('n8n refuses to store the execution on webhook-1; the retry reaches webhook-2 and runs once', async () => {
+		const before = await executions();
+		const refusedBodies = Array.from({ length: 10 }, (_, index) => eventBody(index, 'refused'));
+		// While webhook-1 takes the deliveries the database refuses every new execution, as a full
+		// disk would (nothing else writes executions meanwhile).
+		await postgres.query(
+			cluster.database,
+			`CREATE FUNCTION truv_e2e_refuse_execution() RETURNS trigger AS $$
+				BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END
+			$$ LANGUAGE plpgsql;
+			CREATE TRIGGER truv_e2e_refuse_execution BEFORE INSERT ON execution_entity
+				FOR EACH ROW EXECUTE FUNCTION truv_e2e_refuse_execution();`,
+		);
+		const refused: string[] = [];
+		try {
+			for (const body of refusedBodies) refused.push(outcomeOf(await deliverTo(0, body)));
+		} finally {
+			await postgres.query(
+				cluster.database,
+				`DROP TRIGGER truv_e2e_refuse_execution ON execution_entity;
+				DROP FUNCTION truv_e2e_refuse_execution();`,
+			);
+		}
+		// n8n's own error answer (no outcome of the trigger's), never a 2xx.
+		expect(refused.filter((answer) => answer.startsWith('2'))).toEqual([]);
+		expect(await executions()).toHaveLength(before.length);
+		const retried: string[] = [];
+		for (const body of refusedBodies) retried.push(outcomeOf(await deliverTo(1, body)));
+		expect(retried).toEqual(refusedBodies.map(() => '200 accepted'));
+		const runs = runsByDelivery(await newExecutions(before, refusedBodies.length));
+		expect([...runs.values()]).toEqual(refusedBodies.map(() => 1));
+		expect([...runs.keys()].sort()).toEqual(refusedBodies.map(webhookIdOf).sort());
 	});
 
 	test(`a credential change (a new primary secret, the old one as secondary) applies on both webhook processes within ${MISMATCH_REREAD_INTERVAL_MS / 1000} s`, async () => {
@@ -388,7 +427,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		// reads the credential again once the remembered copy is that old (which bounds what
 		// forged requests cost); Truv's retry 30 s after a refusal is always later than that.
 		await sleep(MISMATCH_REREAD_INTERVAL_MS + 1_000);
-		const before = (await cluster.main.executions({ workflowId })).length;
+		const before = await executions();
 		const results: string[] = [];
 		for (const index of [0, 1]) {
 			for (const [label, key] of [
@@ -410,7 +449,7 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			'webhook-2 new: 200 accepted',
 			'webhook-2 old: 200 accepted',
 		]);
-		await exactlyExecutions(before + 4);
+		await newExecutions(before, 4);
 		secret = rotated;
 	});
 
@@ -423,13 +462,13 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		const victim = cluster.webhookProcesses[0];
 		await Promise.all(
 			Array.from({ length: LOAD_CONCURRENCY }, async () => {
-				while (next < 400) {
+				while (next < KILL_BURST) {
 					const body = eventBody(next++, 'webhook-kill');
 					const id = webhookIdOf(body);
 					const answer = await deliver(body).catch(() => undefined);
 					if (answer !== undefined && outcomeOf(answer) === '200 accepted') acknowledged.push(id);
 					else unanswered.push(id);
-					if (acknowledged.length >= 100) killing ??= victim.kill();
+					if (acknowledged.length >= KILL_BURST / 4) killing ??= victim.kill();
 				}
 			}),
 		);
@@ -441,17 +480,19 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		const lost = acknowledged.filter((id) => !storedIds.has(id));
 		const storedUnanswered = unanswered.filter((id) => storedIds.has(id));
 		process.stdout.write(
-			`queue mode on n8n ${version}, webhook-1 SIGKILLed during a burst of 400: ${acknowledged.length} acknowledged, ` +
+			`queue mode on n8n ${version}, webhook-1 SIGKILLed during a burst of ${KILL_BURST}: ${acknowledged.length} acknowledged, ` +
 				`${unanswered.length} not (${storedUnanswered.length} of those have an execution anyway); ` +
 				`acknowledged without an execution: ${lost.length}\n`,
 		);
-		expect(acknowledged.length + unanswered.length).toBe(400);
+		expect(acknowledged.length + unanswered.length).toBe(KILL_BURST);
 		expect(lost).toEqual([]);
 		expect(stored.length).toBe(before + acknowledged.length + storedUnanswered.length);
-		// The workers run them all, whichever webhook process stored them.
+		// The workers run every acknowledged one, whichever webhook process stored it. One stored
+		// but never answered can stay queued for good (status new: the process died between storing
+		// and queueing it); Truv retries that delivery, so it is not waited for.
 		const finished = await cluster.main.waitForExecutions({
 			workflowId,
-			count: stored.length,
+			count: before + acknowledged.length,
 			timeoutMs: minutes(10),
 		});
 		expect(finished.filter((execution) => execution.status !== 'success')).toEqual([]);
@@ -481,14 +522,14 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 			async () => {
 				const all = await cluster.main.executions({ workflowId, includeData: true });
 				const burst = all.slice(0, all.length - before.length);
-				const open = burst.filter(
-					(execution) => !['success', 'error', 'crashed', 'canceled'].includes(execution.status),
-				);
+				const open = burst.filter((execution) => !FINISHED.includes(execution.status));
 				if (open.length > 0) throw new Error(`${open.length} of ${burst.length} not finished`);
 				return burst;
 			},
 			{
-				timeoutMs: minutes(6),
+				// n8n can leave an execution of a killed worker queued for good (seen on 2.8.4): the
+				// record says so rather than the suite waiting for it.
+				timeoutMs: minutes(3),
 				intervalMs: 2_000,
 				description: 'every execution of the burst to finish',
 			},
@@ -527,48 +568,59 @@ describeQueueMode(e2eVersions)('Truv Order Trigger on n8n %s in queue mode', (ve
 		expect(identified.every((id) => bodies.some((body) => webhookIdOf(body) === id))).toBe(true);
 	});
 
-	const PAIRS = 100;
-	test(`${PAIRS} pairs of identical deliveries sent at the same instant to different webhook processes: how many run twice (measured)`, async () => {
-		const before = (await cluster.main.executions({ workflowId })).length;
+	const PAIRS_PER_SPACING = 20;
+	const SPACINGS_MS = [0, 50, 200, 500];
+	test(`pairs of identical deliveries to different webhook processes, ${SPACINGS_MS.join(', ')} ms apart (${PAIRS_PER_SPACING} each): every pair runs, none more than twice, none twice at ${SPACINGS_MS.at(-1)} ms (measured)`, async () => {
+		const before = await executions();
 		const outcomes: string[] = [];
-		for (let index = 0; index < PAIRS; index++) {
-			const body = eventBody(index, 'pair');
-			const pair = await Promise.all([deliverTo(0, body), deliverTo(1, body)]);
-			outcomes.push(pair.map(outcomeOf).sort().join(' + '));
-		}
-		const all = await cluster.main.executions({ workflowId });
-		const ranTwice = all.length - before - PAIRS;
-		process.stdout.write(
-			`queue mode on n8n ${version}, ${PAIRS} simultaneous pairs on different webhook processes: ` +
-				`${JSON.stringify(countBy(outcomes))}; ran twice: ${ranTwice} of ${PAIRS}\n`,
-		);
-		// Each pair ran at least once and at most twice, and the answers say which.
-		expect(ranTwice).toBe(
-			outcomes.filter((outcome) => outcome === '200 accepted + 200 accepted').length,
-		);
-		expect(
-			outcomes.filter((outcome) => !/^200 accepted \+ 200 (accepted|duplicate)$/.test(outcome)),
-		).toEqual([]);
-		await exactlyExecutions(before + PAIRS + ranTwice);
-
-		// The window: a copy sent a given time after the first, to the other process.
-		const window: string[] = [];
-		for (const delayMs of [50, 200, 500, 1000]) {
-			let twice = 0;
-			for (let index = 0; index < 10; index++) {
-				const body = eventBody(index, `pair-${delayMs}`);
-				const first = deliverTo(0, body);
-				await sleep(delayMs);
-				const second = await deliverTo(1, body);
-				if (outcomeOf(await first) === '200 accepted' && outcomeOf(second) === '200 accepted')
-					twice += 1;
+		const sent: Array<{ spacingMs: number; id: string }> = [];
+		for (const spacingMs of SPACINGS_MS) {
+			for (let index = 0; index < PAIRS_PER_SPACING; index++) {
+				const body = eventBody(index, `pair-${spacingMs}`);
+				sent.push({ spacingMs, id: webhookIdOf(body) });
+				// Both copies are always awaited, so that none is left in flight when a test ends.
+				const pair = await Promise.allSettled([
+					deliverTo(0, body),
+					sleep(spacingMs).then(async () => await deliverTo(1, body)),
+				]);
+				outcomes.push(
+					pair
+						.map((each) =>
+							each.status === 'fulfilled' ? outcomeOf(each.value) : String(each.reason),
+						)
+						.join(' + '),
+				);
 			}
-			window.push(`${delayMs} ms apart: ${twice} of 10 ran twice`);
 		}
+		// Different processes know nothing of each other's copies: both are accepted and stored.
+		expect(outcomes.filter((outcome) => outcome !== '200 accepted + 200 accepted')).toEqual([]);
+		const runs = runsByDelivery(await newExecutions(before, 2 * sent.length));
+		const window = SPACINGS_MS.map((spacingMs) => {
+			const ofSpacing = sent.filter((pair) => pair.spacingMs === spacingMs);
+			return {
+				spacingMs,
+				ranTwice: ofSpacing.filter(({ id }) => runs.get(id) === 2).length,
+				ranOnce: ofSpacing.filter(({ id }) => runs.get(id) === 1).length,
+			};
+		});
 		process.stdout.write(
-			`queue mode on n8n ${version}, copies to different webhook processes: ${window.join('; ')}\n`,
+			`queue mode on n8n ${version}, copies to different webhook processes: ${window
+				.map(
+					({ spacingMs, ranTwice }) =>
+						`${spacingMs} ms apart: ${ranTwice} of ${PAIRS_PER_SPACING} ran twice`,
+				)
+				.join('; ')}\n`,
 		);
-		expect(window).toHaveLength(4);
+		// Every pair ran once or twice (none lost, none more), and none twice once the first copy
+		// has had 500 ms: its execution has recorded the delivery in n8n's shared store by then.
+		expect(window.map(({ ranTwice, ranOnce }) => ranTwice + ranOnce)).toEqual(
+			SPACINGS_MS.map(() => PAIRS_PER_SPACING),
+		);
+		expect(window.at(-1)).toEqual({
+			spacingMs: SPACINGS_MS.at(-1),
+			ranTwice: 0,
+			ranOnce: PAIRS_PER_SPACING,
+		});
 	});
 
 	test("unpublishing after all of it removes the Truv webhook: the trigger's registration survived the workers' saves", async () => {

@@ -28,6 +28,8 @@ async function startUpstream(name: string): Promise<Upstream> {
 				body,
 				headers: incoming.headers,
 			});
+			// Never answered, as an upstream that hangs.
+			if (incoming.url === '/hang') return;
 			const status = incoming.url === '/fail' ? 500 : 200;
 			outgoing
 				.writeHead(status, { 'content-type': 'application/json', 'x-upstream': name })
@@ -115,5 +117,32 @@ describe('startRoundRobinProxy', () => {
 		await upstreams[1].close();
 		expect((await request(`${proxy.url}/x`, { method: 'POST', body: 'y' })).status).toBe(502);
 		expect(proxy.failed()).toBe(1);
+	});
+
+	test('answers 504 for an upstream that stays silent, so that no request through it hangs', async () => {
+		const impatient = await startRoundRobinProxy(
+			upstreams.map((upstream) => upstream.url),
+			{ upstreamTimeoutMs: 200 },
+		);
+		try {
+			const answer = await request(`${impatient.url}/hang`, { method: 'POST', body: 'x' });
+			expect(answer.status).toBe(504);
+			expect(impatient.failed()).toBe(1);
+		} finally {
+			await impatient.close();
+		}
+	});
+
+	test('close() ends the requests still waiting for an upstream', async () => {
+		const waiting = request(`${proxy.url}/hang`, { method: 'POST', body: 'x' }).then(
+			() => 'answered',
+			() => 'ended',
+		);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		await proxy.close();
+		expect(await waiting).toBe('ended');
+		// The upstream's connection is gone too: it closes without waiting for it.
+		await upstreams[0].close();
+		upstreams = [upstreams[1]];
 	});
 });

@@ -23,8 +23,10 @@ import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
  *    every process, kept across restarts and updates; the newest 1,000). Already recorded: nothing
  *    goes downstream, and the execution says so in a hint. The store fails: tried once more, then
  *    the delivery runs (a store error never drops a delivery). n8n's store reads and writes the
- *    whole list, so calls from one process are queued one after the other, and each call checks
- *    once more that its entries survived a concurrent write of another process.
+ *    whole list, so calls from one process are queued one after the other, each call checks once
+ *    more that its entries survived a concurrent write of another process, and each writes again
+ *    the newest 200 this process recorded (a later write of another process can drop them), and
+ *    takes a delivery this process recorded as processed whatever the store says.
  *
  * What this guarantees (tests: test/e2e/*.e2e.test.ts, both n8n versions):
  * | case                                                     | one n8n     | queue mode  |
@@ -119,6 +121,7 @@ export function claimDelivery(triggerKey: string, webhookId: string): DeliveryCl
 export function forgetProcessRecords(): void {
 	claimsByTrigger.clear();
 	storeQueues.clear();
+	recordedHere.clear();
 }
 
 // ---- Rule 2: n8n's processed-data store, in execute() ----
@@ -164,16 +167,53 @@ function legacyKeys(staticData: IDataObject): string[] {
 		.map((entry) => deliveryKey(entry.startsWith('"') ? (JSON.parse(entry) as string) : entry));
 }
 
-async function checkAndRecord(context: IExecuteFunctions, keys: string[]): Promise<Set<string>> {
-	const { processed } = await context.helpers.checkProcessedAndRecord(keys, 'node', STORE_OPTIONS);
-	let added = keys.filter((key) => !processed.includes(key));
+/**
+ * How many of the deliveries this process recorded each store call writes again. n8n's store
+ * replaces the whole list on every write, so another process that read it before this one wrote
+ * can drop this one's entries when it writes after: the next call from this process puts them
+ * back. The newest 200 cover a burst across workers until Truv's retries (30 s and later) arrive.
+ */
+const REASSERTED_PER_CALL = 200;
+
+/** Per trigger, the deliveries this process recorded in the store, oldest first. */
+const recordedHere = new Map<string, Set<string>>();
+
+function rememberRecorded(triggerKey: string, keys: string[]): void {
+	let recorded = recordedHere.get(triggerKey);
+	if (!recorded) {
+		recorded = new Set();
+		recordedHere.set(triggerKey, recorded);
+	}
+	for (const key of keys) {
+		recorded.delete(key);
+		recorded.add(key);
+	}
+	for (const oldest of recorded) {
+		if (recorded.size <= REASSERTED_PER_CALL) break;
+		recorded.delete(oldest);
+	}
+}
+
+async function checkAndRecord(
+	context: IExecuteFunctions,
+	triggerKey: string,
+	keys: string[],
+): Promise<Set<string>> {
+	const ownRecord = [...(recordedHere.get(triggerKey) ?? [])];
+	const processed = new Set(keys.filter((key) => ownRecord.includes(key)));
+	const items = [...new Set([...keys, ...ownRecord])];
+	const result = await context.helpers.checkProcessedAndRecord(items, 'node', STORE_OPTIONS);
+	for (const key of result.processed.map(String)) if (keys.includes(key)) processed.add(key);
+	const recorded = keys.filter((key) => !processed.has(key));
+	rememberRecorded(triggerKey, recorded);
 	// Another process may have written the list between this call's read and write, dropping the
 	// entries added here: checked again, a dropped entry comes back as new and is added again.
+	let added = result.new.map(String);
 	for (let round = 0; round < 2 && added.length > 0; round++) {
 		const again = await context.helpers.checkProcessedAndRecord(added, 'node', STORE_OPTIONS);
 		added = again.new.map(String);
 	}
-	return new Set(processed.map(String));
+	return processed;
 }
 
 /**
@@ -196,7 +236,7 @@ export async function checkProcessedDeliveries(
 				delete staticData[LEGACY_KEYS];
 				delete staticData[LEGACY_IDS];
 			}
-			return keys.length > 0 ? await checkAndRecord(context, keys) : new Set<string>();
+			return keys.length > 0 ? await checkAndRecord(context, triggerKey, keys) : new Set<string>();
 		});
 	let storeError: string | undefined;
 	let processed = new Set<string>();

@@ -159,6 +159,33 @@ describe("rule 2: n8n's processed-data store, in the execution", () => {
 		}
 	});
 
+	test("an entry a later write of another process dropped is put back by this process's next call, and still counts here", async () => {
+		const node = execution(delivery()).workflow.getNode('Truv Order Trigger')!;
+		const context = { workflow: { id: 'wf-1', active: true }, node };
+		const options = { mode: 'entries', maxEntries: DELIVERY_RECORD_LIMIT } as const;
+		await store.checkProcessedAndRecord(['earlier'], 'node', context, options); // the row exists
+		const mine = delivery();
+		const key = deliveryKey(String(mine.json.webhook_id));
+		// Another worker reads the list before this execution writes, and writes after it.
+		let release: () => void = () => undefined;
+		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
+		const elsewhere = store.checkProcessedAndRecord(
+			['from-another-worker'],
+			'node',
+			context,
+			options,
+		);
+		await new Promise((resolve) => setImmediate(resolve));
+		store.holdBetweenReadAndWrite = undefined;
+		expect(await execution(mine).run()).toEqual([[mine], [], []]);
+		release();
+		await elsewhere;
+		expect(store.holds(key)).toBe(false); // lost, as n8n's store loses it
+		// A copy on this process: its own record says processed, and the call puts the entry back.
+		expect(await execution(mine).run()).toEqual([[], [], []]);
+		expect(store.holds(key)).toBe(true);
+	});
+
 	test('the record an earlier release kept in static data is carried over and removed', async () => {
 		const old = delivery();
 		const older = delivery();

@@ -55,18 +55,7 @@ import type {
 	TruvStandIn,
 } from './standInContract';
 
-export type {
-	TruvStandInAccount,
-	TruvStandInOptions,
-	AccountCredentials,
-	RecordedCall,
-	DeliverOptions,
-	DeliveryTargetResult,
-	DeliveryResult,
-	WebhookSeed,
-	OrderSeed,
-	TruvStandIn,
-} from './standInContract';
+export type * from './standInContract';
 
 export type { DeliveryAttempt, DeliverySettings } from './webhookDelivery';
 export type { FaultKind, FaultSpec } from './faultSwitches';

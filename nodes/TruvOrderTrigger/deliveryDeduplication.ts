@@ -140,19 +140,74 @@ export interface ProcessedCheck {
 	storeError?: string;
 }
 
-// Per trigger, the store calls of this process in order: n8n's helper reads the entry list and
-// writes it back whole, so two calls at once would lose one's entries.
-const storeQueues = new Map<string, Promise<unknown>>();
+/** One execution waiting for the store: its deliveries, and what to record along with them. */
+interface WaitingCheck {
+	context: IExecuteFunctions;
+	keys: string[];
+	/** Recorded, not checked: what an earlier release kept in static data. */
+	carriedOver: string[];
+	resolve(processed: Set<string>): void;
+	reject(error: unknown): void;
+}
 
-function queued<T>(triggerKey: string, call: () => Promise<T>): Promise<T> {
-	const previous = storeQueues.get(triggerKey) ?? Promise.resolve();
-	const next = previous.then(call, call);
-	const tail = next.catch(() => undefined);
-	storeQueues.set(triggerKey, tail);
-	void tail.then(() => {
-		if (storeQueues.get(triggerKey) === tail) storeQueues.delete(triggerKey);
-	});
-	return next;
+interface StoreQueue {
+	waiting: WaitingCheck[];
+	busy: boolean;
+}
+
+// Per trigger, this process's store calls, one at a time: n8n's helper reads the entry list and
+// writes it back whole, so two calls at once would lose one's entries. The executions that wait
+// meanwhile share the next call: under load one call records many deliveries.
+const storeQueues = new Map<string, StoreQueue>();
+
+function checkInTurn(
+	context: IExecuteFunctions,
+	triggerKey: string,
+	keys: string[],
+	carriedOver: string[],
+): Promise<Set<string>> {
+	let queue = storeQueues.get(triggerKey);
+	if (!queue) {
+		queue = { waiting: [], busy: false };
+		storeQueues.set(triggerKey, queue);
+	}
+	const promise = new Promise<Set<string>>((resolve, reject) =>
+		queue.waiting.push({ context, keys, carriedOver, resolve, reject }),
+	);
+	if (!queue.busy) void callStoreInTurn(triggerKey, queue);
+	return promise;
+}
+
+async function callStoreInTurn(triggerKey: string, queue: StoreQueue): Promise<void> {
+	queue.busy = true;
+	while (queue.waiting.length > 0) {
+		const batch = queue.waiting.splice(0);
+		const keys = batch.flatMap((check) => check.keys);
+		const carriedOver = batch.flatMap((check) => check.carriedOver);
+		try {
+			const processed = await checkAndRecord(
+				batch[0].context,
+				triggerKey,
+				keys,
+				carriedOver,
+				() => queue.waiting.length === 0,
+			);
+			// Two executions of one delivery in one call: the first runs, the other is its copy.
+			const runsHere = new Set<string>();
+			for (const check of batch) {
+				const found = new Set<string>();
+				for (const key of check.keys) {
+					if (processed.has(key) || runsHere.has(key)) found.add(key);
+					else runsHere.add(key);
+				}
+				check.resolve(found);
+			}
+		} catch (error) {
+			for (const check of batch) check.reject(error);
+		}
+	}
+	queue.busy = false;
+	if (storeQueues.get(triggerKey) === queue) storeQueues.delete(triggerKey);
 }
 
 /** The record an earlier release left in static data, as delivery keys. */
@@ -198,18 +253,23 @@ async function checkAndRecord(
 	context: IExecuteFunctions,
 	triggerKey: string,
 	keys: string[],
+	carriedOver: string[],
+	nothingWaiting: () => boolean,
 ): Promise<Set<string>> {
 	const ownRecord = [...(recordedHere.get(triggerKey) ?? [])];
 	const processed = new Set(keys.filter((key) => ownRecord.includes(key)));
-	const items = [...new Set([...keys, ...ownRecord])];
+	const items = [...new Set([...carriedOver, ...keys, ...ownRecord])];
 	const result = await context.helpers.checkProcessedAndRecord(items, 'node', STORE_OPTIONS);
 	for (const key of result.processed.map(String)) if (keys.includes(key)) processed.add(key);
-	const recorded = keys.filter((key) => !processed.has(key));
-	rememberRecorded(triggerKey, recorded);
+	rememberRecorded(
+		triggerKey,
+		keys.filter((key) => !processed.has(key)),
+	);
 	// Another process may have written the list between this call's read and write, dropping the
-	// entries added here: checked again, a dropped entry comes back as new and is added again.
+	// entries added here: checked again, a dropped entry comes back as new and is added again. When
+	// more executions wait, their call is that check (it writes this process's entries again).
 	let added = result.new.map(String);
-	for (let round = 0; round < 2 && added.length > 0; round++) {
+	for (let round = 0; round < 2 && added.length > 0 && nothingWaiting(); round++) {
 		const again = await context.helpers.checkProcessedAndRecord(added, 'node', STORE_OPTIONS);
 		added = again.new.map(String);
 	}
@@ -228,16 +288,7 @@ export async function checkProcessedDeliveries(
 	const staticData = context.getWorkflowStaticData('node');
 	const legacy = legacyKeys(staticData);
 	const keys = webhookIds.map(deliveryKey);
-	const attempt = async () =>
-		await queued(triggerKey, async () => {
-			if (legacy.length > 0) {
-				await context.helpers.checkProcessedAndRecord(legacy, 'node', STORE_OPTIONS);
-				// Carried over: n8n saves the static data without it when the execution ends.
-				delete staticData[LEGACY_KEYS];
-				delete staticData[LEGACY_IDS];
-			}
-			return keys.length > 0 ? await checkAndRecord(context, triggerKey, keys) : new Set<string>();
-		});
+	const attempt = async () => await checkInTurn(context, triggerKey, keys, legacy);
 	let storeError: string | undefined;
 	let processed = new Set<string>();
 	try {
@@ -249,6 +300,11 @@ export async function checkProcessedDeliveries(
 		} catch (error) {
 			storeError = (error as Error).message;
 		}
+	}
+	if (storeError === undefined && legacy.length > 0) {
+		// Carried over: n8n saves the static data without it when the execution ends.
+		delete staticData[LEGACY_KEYS];
+		delete staticData[LEGACY_IDS];
 	}
 	// Even when the store failed, the old record still names what an earlier release processed.
 	for (const key of legacy) if (keys.includes(key)) processed.add(key);

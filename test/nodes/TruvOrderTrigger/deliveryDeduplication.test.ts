@@ -111,12 +111,48 @@ describe("rule 2: n8n's processed-data store, in the execution", () => {
 			expect(store.holds(deliveryKey(String(item.json.webhook_id)))).toBe(true);
 	});
 
+	test('executions that wait for the store share its next call', async () => {
+		await execution(delivery()).run(); // the row exists
+		let release: () => void = () => undefined;
+		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
+		const first = execution(delivery()).run();
+		await new Promise((resolve) => setImmediate(resolve));
+		store.holdBetweenReadAndWrite = undefined;
+		const callsBefore = store.calls;
+		const items = Array.from({ length: 20 }, delivery);
+		const runs = items.map((item) => execution(item).run());
+		release();
+		expect(await Promise.all(runs)).toEqual(items.map((item) => [[item], [], []]));
+		await first;
+		// One call for the 20, and its check that no other process dropped their entries.
+		expect(store.calls - callsBefore).toBe(2);
+		for (const item of items)
+			expect(store.holds(deliveryKey(String(item.json.webhook_id)))).toBe(true);
+	});
+
+	test('two executions of one delivery in one shared call: the first runs, the other does not', async () => {
+		await execution(delivery()).run(); // the row exists
+		let release: () => void = () => undefined;
+		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
+		const first = execution(delivery()).run();
+		await new Promise((resolve) => setImmediate(resolve));
+		store.holdBetweenReadAndWrite = undefined;
+		const item = delivery();
+		const copies = [execution(item).run(), execution(item).run()];
+		release();
+		await first;
+		expect(await Promise.all(copies)).toEqual([
+			[[item], [], []],
+			[[], [], []],
+		]);
+	});
+
 	test('two first calls that collide on the new row: the second is asked again and finds the row', async () => {
 		let release: () => void = () => undefined;
 		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
 		const item = delivery();
-		const here = execution(item).run();
-		// The same delivery's execution on another process, which this process's queue does not see.
+		// The same delivery's execution on another process, which this process's queue does not see;
+		// it reads first, so it inserts the row first.
 		const elsewhere = store.checkProcessedAndRecord(
 			[deliveryKey(String(item.json.webhook_id))],
 			'node',
@@ -126,6 +162,7 @@ describe("rule 2: n8n's processed-data store, in the execution", () => {
 			},
 			{ mode: 'entries', maxEntries: DELIVERY_RECORD_LIMIT },
 		);
+		const here = execution(item).run();
 		await new Promise((resolve) => setImmediate(resolve));
 		release();
 		store.holdBetweenReadAndWrite = undefined;

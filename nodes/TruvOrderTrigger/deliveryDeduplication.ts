@@ -23,10 +23,12 @@ import type { IDataObject, IExecuteFunctions, INode } from 'n8n-workflow';
  *    every process, kept across restarts and updates; the newest 1,000). Already recorded: nothing
  *    goes downstream, and the execution says so in a hint. The store fails: tried once more, then
  *    the delivery runs (a store error never drops a delivery). n8n's store reads and writes the
- *    whole list, so calls from one process are queued one after the other, each call checks once
- *    more that its entries survived a concurrent write of another process, and each writes again
- *    the newest 200 this process recorded (a later write of another process can drop them), and
- *    takes a delivery this process recorded as processed whatever the store says.
+ *    whole list, so a process makes one call at a time per trigger, and the executions that wait
+ *    meanwhile share the next call (a call per delivery cost n8n 2.8 a sixth of its capacity).
+ *    Each call writes again the newest 200 deliveries this process recorded (a concurrent write of
+ *    another process can drop them), checks once more that its own entries survived when no other
+ *    call waits (a waiting call does that check), and takes a delivery this process recorded as
+ *    processed whatever the store says.
  *
  * What this guarantees (tests: test/e2e/*.e2e.test.ts, both n8n versions):
  * | case                                                     | one n8n     | queue mode  |

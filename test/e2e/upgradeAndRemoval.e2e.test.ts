@@ -20,13 +20,14 @@ import { startHttpSink, type HttpSink } from '../../dev/n8n/httpSink';
 import {
 	startN8n,
 	type CreatedCredential,
+	type Execution,
 	type ExecutionStatus,
 	type N8nInstance,
 	type WorkflowJson,
 } from '../../dev/n8n/n8nInstance';
 import { provisionN8n, type N8nVersion } from '../../dev/n8n/runtimes';
 import { startSmtpSink, type SmtpSink } from '../../dev/n8n/smtpSink';
-import { waitFor } from '../../dev/n8n/wait';
+import { sleep, waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	exampleWorkflow,
@@ -160,6 +161,8 @@ interface ActiveExample {
 	ran: string[];
 	/** Executions of deliveries an earlier one processed: they end at the trigger. */
 	endedAtTrigger: number;
+	/** Executions that neither ran a delivery nor ended at the trigger (n8n mid-update). */
+	otherExecutions: number;
 }
 
 interface Delivery {
@@ -225,6 +228,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 			path: `${triggerWebhookId(workflow)}/webhook`,
 			ran: [],
 			endedAtTrigger: 0,
+			otherExecutions: 0,
 		};
 	};
 
@@ -332,10 +336,10 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	 */
 	const expectRuns = async (files: string[] = [...examples.keys()]) => {
 		for (const file of files) {
-			const { workflowId, ran, endedAtTrigger } = example(file);
+			const { workflowId, ran, endedAtTrigger, otherExecutions } = example(file);
 			const executions = await n8n.waitForExecutions({
 				workflowId,
-				count: ran.length + endedAtTrigger,
+				count: ran.length + endedAtTrigger + otherExecutions,
 				includeData: true,
 			});
 			const runs = executions.filter(ranDelivery);
@@ -349,7 +353,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 				endedAtTrigger: executions.filter(skippedAsProcessed).length,
 			}).toEqual({
 				file,
-				executions: ran.length + endedAtTrigger,
+				executions: ran.length + endedAtTrigger + otherExecutions,
 				ran: [...ran].sort(),
 				statuses: ran.length > 0 ? [status] : [],
 				endedAtTrigger,
@@ -445,7 +449,24 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	test("Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries do not run", async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
-		const afterUpdate = await n8n.updateCommunityPackage(PACKAGE_NAME, currentVersion);
+		// Truv keeps delivering while the admin updates: what each delivery was answered.
+		const duringUpdate: Array<{ delivery: Delivery; answers: Answer[] }> = [];
+		let updating = true;
+		const delivering = (async () => {
+			while (updating) {
+				const sample =
+					duringUpdate.length % 2 === 0 ? 'order-refresh-failed' : 'order-status-updated-completed';
+				const delivery = newDelivery(sample);
+				duringUpdate.push({ delivery, answers: await deliver(delivery) });
+				await sleep(200);
+			}
+		})();
+		const afterUpdate = await n8n
+			.updateCommunityPackage(PACKAGE_NAME, currentVersion)
+			.finally(() => {
+				updating = false;
+			});
+		await delivering;
 		updated = true;
 		expect(afterUpdate).toEqual(
 			expect.objectContaining({ packageName: PACKAGE_NAME, installedVersion: currentVersion }),
@@ -504,6 +525,60 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		}
 		// From then on this process remembers them.
 		for (const delivery of before) await deliverExpecting(delivery, 'duplicate');
+		await expectRuns();
+
+		// Each delivery sent during the update, sent again as Truv does (a retry of one it was not
+		// answered 2xx for, a copy of one it was): every one runs exactly once in each example.
+		const answersDuringUpdate = duringUpdate.flatMap(({ answers }) => answers);
+		console.log(
+			`n8n ${version}: ${duringUpdate.length} deliveries during Community Nodes → Update, answered ${[
+				...new Set(answersDuringUpdate.map(({ status, outcome }) => `${status} ${outcome}`)),
+			]
+				.map(
+					(answer) =>
+						`${answer} × ${answersDuringUpdate.filter(({ status, outcome }) => `${status} ${outcome}` === answer).length}`,
+				)
+				.join(', ')}`,
+		);
+		expect(duringUpdate.length).toBeGreaterThan(0);
+		for (const { delivery } of duringUpdate) await deliver(delivery);
+		const expectedRuns = (file: string) =>
+			duringUpdate.filter(({ delivery }) => delivery.examples.includes(file)).length;
+		for (const file of exampleFiles) {
+			const { workflowId, ran, endedAtTrigger, otherExecutions } = example(file);
+			const known = ran.length + endedAtTrigger + otherExecutions;
+			const ids = new Set(
+				duringUpdate
+					.filter(({ delivery }) => delivery.examples.includes(file))
+					.map(({ delivery }) => String(delivery.event.webhook_id)),
+			);
+			const runsOf = (executions: Execution[]) =>
+				executions
+					.filter(ranDelivery)
+					.map((execution) => String(triggerOutput(execution).json.webhook_id))
+					.filter((id) => ids.has(id));
+			const executions = await waitFor(
+				async () => {
+					const all = await n8n.executions({ workflowId, includeData: true });
+					const runs = runsOf(all);
+					if (runs.length < expectedRuns(file) || all.some(({ status }) => status === 'running')) {
+						throw new Error(`${runs.length} of ${expectedRuns(file)} ran`);
+					}
+					return all;
+				},
+				{
+					timeoutMs: minutes(2),
+					description: `${file}: the deliveries sent during the update ran`,
+				},
+			);
+			expect({ file, runs: runsOf(executions).sort() }).toEqual({ file, runs: [...ids].sort() });
+			// What this run leaves, for the tests after it.
+			ran.push(...runsOf(executions));
+			const skipped = executions.filter(skippedAsProcessed).length;
+			example(file).endedAtTrigger = skipped;
+			example(file).otherExecutions = executions.length - ran.length - skipped;
+			expect(executions.length).toBeGreaterThanOrEqual(known + ids.size);
+		}
 		await expectRuns();
 		expect(await truvWebhooks(exampleFiles.length)).toEqual(registered);
 	});

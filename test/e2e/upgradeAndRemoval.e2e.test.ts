@@ -446,7 +446,7 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 	// An update loads the package's code afresh, which forgets what the trigger remembered in its
 	// process; what the earlier release recorded in the workflow's static data is carried over into
 	// n8n's processed-data store by the first execution after the update.
-	test("Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries do not run", async () => {
+	test("Community Nodes → Update loads the new release for active workflows without a restart; replays of the earlier release's deliveries do not run, and those sent during the update run exactly once", async () => {
 		const before = [...sent];
 		await n8n.registry.publish(packedTarball());
 		// Truv keeps delivering while the admin updates: what each delivery was answered.
@@ -525,7 +525,6 @@ describe.each(e2eVersions)('Upgrading and removing n8n-nodes-truv in n8n %s', (v
 		}
 		// From then on this process remembers them.
 		for (const delivery of before) await deliverExpecting(delivery, 'duplicate');
-		await expectRuns();
 
 		// Each delivery sent during the update, sent again as Truv does (a retry of one it was not
 		// answered 2xx for, a copy of one it was): every one runs exactly once in each example.

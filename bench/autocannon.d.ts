@@ -27,6 +27,8 @@ declare module 'autocannon' {
 			pipelining?: number;
 			/** Seconds. */
 			duration?: number;
+			/** Requests in all, spread over the connections; when set, duration is ignored. */
+			amount?: number;
 			/** Seconds. */
 			timeout?: number;
 			method?: string;

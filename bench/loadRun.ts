@@ -1,6 +1,7 @@
 // A closed-loop load with autocannon (as a library): a fixed number of connections for a fixed time,
 // each request built by `next()`. At the end of the window no new request is sent, but the ones in
-// flight are awaited, so that every request n8n received has an answer that was counted.
+// flight are awaited, so that every request n8n received has an answer that was counted. Or, for
+// batches that must be alike, a fixed number of requests (sendRequests).
 import autocannon from 'autocannon';
 
 export interface Delivery {
@@ -110,6 +111,63 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 	} finally {
 		clearTimeout(closeWindow);
 		if (forceStop) clearTimeout(forceStop);
+		options.signal?.removeEventListener('abort', stop);
+	}
+}
+
+export interface CountOptions {
+	url: string;
+	connections: number;
+	/** Requests in all (at least one per connection). */
+	count: number;
+	next: () => Delivery;
+	/** Per request, seconds. */
+	timeoutS?: number;
+	signal?: AbortSignal;
+}
+
+export interface CountResult {
+	/** Answers by status code. */
+	statusCodes: Record<string, number>;
+	/** Socket errors and timeouts (autocannon counts timeouts as errors). */
+	socketErrors: number;
+	elapsedS: number;
+}
+
+/** Exactly `count` requests over `connections` connections, each built by `next()`. */
+export async function sendRequests(options: CountOptions): Promise<CountResult> {
+	const instance = autocannon({
+		url: options.url,
+		connections: options.connections,
+		pipelining: 1,
+		amount: options.count,
+		timeout: options.timeoutS ?? 10,
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		requests: [
+			{
+				setupRequest: (request) => {
+					const delivery = options.next();
+					return {
+						...request,
+						body: delivery.body,
+						headers: { ...request.headers, ...delivery.headers },
+					};
+				},
+			},
+		],
+	});
+	const started = Date.now();
+	const stop = () => instance.stop();
+	options.signal?.addEventListener('abort', stop, { once: true });
+	try {
+		const result = await instance;
+		const statusCodes: Record<string, number> = {};
+		for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
+			statusCodes[code] = count;
+		}
+		return { statusCodes, socketErrors: result.errors, elapsedS: (Date.now() - started) / 1000 };
+	} finally {
 		options.signal?.removeEventListener('abort', stop);
 	}
 }

@@ -2,7 +2,7 @@
 // put there, in the same n8n run (ratios carry over between machines, absolute numbers do not).
 //
 //   npm run bench:n8n -- [--n8n 2.41.1|2.8.4]… [--modes single,queue] [--duration 20] [--rounds 5]
-//                        [--warmup 5] [--connections 10] [--targets 1,2,2b,3,4]
+//                        [--warmup 5] [--connections 10] [--targets 1,2,2b,3,4] [--refused auto]
 //                        [--queue-workers 1,2] [--queue-duration 12] [--queue-rounds 3]
 //                        [--env NAME=VALUE]… [--dry-run] [--cpu-prof] [--ignore-others]
 //
@@ -14,6 +14,10 @@
 //   2b the same with Options → Skip Duplicate Deliveries off: what the duplicate record costs
 //   3  the do-it-yourself chain: Webhook (raw body) → Code (HMAC) → Switch on event_type → NoOp
 //   4  Webhook → NoOp: n8n's own trigger, which n8n spares its expression sandbox
+// then sends target 2 requests its trigger refuses with 401, a malformed X-WEBHOOK-SIGN and a
+// well-formed but wrong one in alternating batches, for what a forged request costs n8n next to a
+// malformed one (n8nBenchRefused.ts): about a minute per version, or --refused requests of each
+// kind (0 skips them).
 // Queue mode (`queue`, after single mode): for each version a queue-mode cluster as the e2e suite
 // starts it (PostgreSQL, Redis, main, two webhook processes behind the round-robin proxy, workers),
 // loaded through the proxy with targets 1 and 2, with each --queue-workers count in turn
@@ -31,8 +35,8 @@
 // implies --dry-run).
 //
 // This file is the command line and the order of things; the targets are in n8nBenchTargets.ts,
-// measuring one in n8nBenchMeasure.ts, the report in n8nBenchReport.ts, queue mode in
-// n8nQueueBench.ts and n8nQueueBenchReport.ts.
+// measuring one in n8nBenchMeasure.ts, the refused requests in n8nBenchRefused.ts, the report in
+// n8nBenchReport.ts, queue mode in n8nQueueBench.ts and n8nQueueBenchReport.ts.
 import { mkdtempSync } from 'fs';
 import { rm } from 'fs/promises';
 import { tmpdir } from 'os';
@@ -61,6 +65,7 @@ import {
 	type MeasureSettings,
 	type MeasuringRig,
 } from './n8nBenchMeasure';
+import { measureRefused } from './n8nBenchRefused';
 import { report, type VersionResult } from './n8nBenchReport';
 import {
 	deliveryFactory,
@@ -90,6 +95,8 @@ interface Settings extends MeasureSettings {
 	cpuProfDir?: string;
 	/** Extra environment for n8n (--env). */
 	env: Record<string, string>;
+	/** Refused requests of each kind to target 2 after the load (--refused), or about a minute's. */
+	refused: number | 'auto';
 }
 
 function parseSettings(): Settings {
@@ -101,6 +108,7 @@ function parseSettings(): Settings {
 			rounds: { type: 'string', default: '5' },
 			connections: { type: 'string', default: '10' },
 			targets: { type: 'string', default: TARGET_KEYS.join(',') },
+			refused: { type: 'string', default: 'auto' },
 			modes: { type: 'string', default: MODES.join(',') },
 			'queue-workers': { type: 'string', default: '1,2' },
 			// Short, so that queue mode adds about 5 minutes per version: its cluster alone takes
@@ -145,6 +153,10 @@ function parseSettings(): Settings {
 		}
 		return value;
 	});
+	const refused = values.refused === 'auto' ? 'auto' : Number(values.refused);
+	if (refused !== 'auto' && !(Number.isInteger(refused) && refused >= 0)) {
+		throw new Error('--refused takes auto or a number of requests of each kind (0 skips them)');
+	}
 	const cpuProf = values['cpu-prof'];
 	const shared = {
 		connections: Math.round(positive('connections', values.connections)),
@@ -159,6 +171,7 @@ function parseSettings(): Settings {
 		targets: TARGET_KEYS.filter((key) => targets.includes(key)),
 		durationS: positive('duration', values.duration),
 		rounds: Math.round(positive('rounds', values.rounds)),
+		refused,
 		queue: {
 			...shared,
 			workers: [...new Set(workers)].sort((a, b) => a - b),
@@ -213,12 +226,23 @@ async function benchVersion(
 			othersSeen,
 		};
 		const results = await measureInRounds(rig, targets);
+		const truv = targets.find((target) => target.key === '2');
+		const sendRefused = settings.refused !== 0;
+		if (sendRefused && !truv) log('  refused requests skipped: they go to target 2');
+		const refused =
+			sendRefused && truv
+				? await measureRefused(rig, truv, {
+						refused: settings.refused,
+						connections: settings.connections,
+					})
+				: undefined;
 		return {
 			version,
 			nodeVersion: nodeVersionOf(n8n.runtime.nodeBin),
 			readyAfterMs: n8n.readyAfterMs,
 			idleRssBytes,
 			results,
+			refused,
 		};
 	} finally {
 		monitor.stop();

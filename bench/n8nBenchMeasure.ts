@@ -141,6 +141,17 @@ async function executionCounts(n8n: N8nInstance, workflowId: string): Promise<Ex
 	return { finished, success, current };
 }
 
+/** Every execution of the workflow, whatever its status. */
+export async function countAllExecutions(n8n: N8nInstance, workflowId: string): Promise<number> {
+	return await countExecutions(n8n, workflowId, [
+		...finishedStatuses,
+		'new',
+		'running',
+		'waiting',
+		'unknown',
+	]);
+}
+
 interface Drained {
 	counts: ExecutionCounts;
 	/** Seconds from `since` until the expected executions had finished, or until giving up. */
@@ -289,36 +300,32 @@ async function measureTarget(
 }
 
 /**
- * Measures a target when no other n8n runs, and again (up to MAX_ATTEMPTS in all) when one started
- * meanwhile; with --ignore-others, once, whatever else runs.
+ * Measures (a target, say) when no other n8n runs, and again (up to MAX_ATTEMPTS in all) when one
+ * started meanwhile; with --ignore-others, once, whatever else runs. `label` names it in the log.
  */
-async function measureQuietly(
+export async function measureQuietly<T>(
 	rig: MeasuringRig,
-	target: Target,
-	round: number,
-): Promise<TargetResult> {
+	label: string,
+	measure: () => Promise<T>,
+): Promise<T> {
 	const { ownGroups, settings, signal } = rig;
 	for (let attempt = 1; ; attempt++) {
 		if (!settings.ignoreOthers) await waitUntilQuiet(ownGroups, signal);
 		const stopWatching = watchOtherN8ns(ownGroups);
 		let others: number[];
-		let result: TargetResult;
+		let result: T;
 		try {
-			result = await measureTarget(rig, target, round);
+			result = await measure();
 		} finally {
 			others = stopWatching();
 		}
 		if (others.length === 0) return result;
 		if (settings.ignoreOthers || attempt >= MAX_ATTEMPTS) {
-			log(
-				`  ⚠ other n8n processes ran during ${target.key} (${others.join(', ')}): numbers skewed`,
-			);
+			log(`  ⚠ other n8n processes ran during ${label} (${others.join(', ')}): numbers skewed`);
 			for (const pid of others) rig.othersSeen.add(pid);
 			return result;
 		}
-		log(
-			`  other n8n processes ran during ${target.key} (${others.join(', ')}): measuring it again`,
-		);
+		log(`  other n8n processes ran during ${label} (${others.join(', ')}): measuring it again`);
 	}
 }
 
@@ -337,7 +344,9 @@ export async function measureInRounds(
 	for (let round = 1; round <= rig.settings.rounds; round++) {
 		const shift = (round - 1) % targets.length;
 		for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
-			rounds.get(target.key)!.push(await measureQuietly(rig, target, round));
+			rounds
+				.get(target.key)!
+				.push(await measureQuietly(rig, target.key, () => measureTarget(rig, target, round)));
 			// Let n8n settle (GC, the database) before the next target.
 			await sleep(SETTLE_MS);
 		}

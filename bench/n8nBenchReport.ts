@@ -1,5 +1,6 @@
 // The report of bench:n8n, as it goes into BENCHMARKS.md: per n8n version the table of targets,
-// the ratios between them against the goals, and a reading in prose.
+// the ratios between them against the goals, and a reading in prose; then what refused requests
+// cost n8n, in a table of their own with its reading.
 import { cpus, totalmem } from 'os';
 
 import type { N8nVersion } from '../dev/n8n/runtimes';
@@ -11,6 +12,16 @@ import {
 	type MeasureSettings,
 	type TargetResult,
 } from './n8nBenchMeasure';
+import {
+	allRefused,
+	AUTO_SECONDS,
+	BATCH_SETTLE_MS,
+	cpuMsPerRequest,
+	forgedToMalformed,
+	QUADRUPLES,
+	type RefusedKindResult,
+	type RefusedResult,
+} from './n8nBenchRefused';
 import { FIXTURE, TARGET_LABELS, type TargetKey } from './n8nBenchTargets';
 
 const GOALS = { ceilingRatio: 0.95, diyRatio: 1.5 };
@@ -21,6 +32,8 @@ export interface VersionResult {
 	readyAfterMs: number;
 	idleRssBytes: number;
 	results: TargetResult[];
+	/** Refused requests to target 2 after the load, unless skipped. */
+	refused?: RefusedResult;
 }
 
 export const fmt = (value: number, digits = 1): string =>
@@ -251,6 +264,96 @@ function reading(version: VersionResult): string {
 	return sentences.join(' ');
 }
 
+/** "2,100× 401", or every status code and the socket errors when some answer was not 401. */
+function answersCell(kind: RefusedKindResult): string {
+	const parts = Object.entries(kind.statusCodes).map(
+		([code, count]) => `${fmt(count, 0)}× ${code}`,
+	);
+	if (kind.socketErrors) parts.push(`${fmt(kind.socketErrors, 0)} socket errors`);
+	return parts.join(', ') || 'none';
+}
+
+/** The standard error with two significant digits at least. */
+const standardErrorText = (standardError: number): string =>
+	fmt(standardError, standardError < 0.01 ? 3 : 2);
+
+function refusedTable(version: VersionResult, refused: RefusedResult): string {
+	const truv = byKey(version, '2');
+	const { ratio, standardError } = forgedToMalformed(refused);
+	const kindRow = (label: string, kind: RefusedKindResult) =>
+		`| ${label} | ${fmt(cpuMsPerRequest(kind), 2)} | ${fmt(kind.requests, 0)} | ${answersCell(kind)} | all 401 ${allRefused(kind) ? '✓' : '✗'} |`;
+	const started = refused.executionsStarted;
+	return [
+		'| | n8n CPU ms / request | requests | answers (warm-up included) | goal |',
+		'|---|---:|---:|---|---|',
+		kindRow('malformed `X-WEBHOOK-SIGN` (401)', refused.malformed),
+		kindRow('well-formed, wrong signature: forged (401)', refused.forged),
+		...(truv
+			? [
+					`| genuine delivery with its execution (target 2's load) | ${fmt(truv.cpuMsPerExecution, 2)} | ${fmt(truv.executions, 0)} | ${fmt(truv.load.accepted, 0)}× 2xx | |`,
+				]
+			: []),
+		`| **forged ÷ malformed** | **${fmt(ratio, 2)}** ± ${standardErrorText(standardError)} | | | about 1 |`,
+		`| executions the refused requests started | ${started} | | | 0 ${started === 0 ? '✓' : '✗'} |`,
+	].join('\n');
+}
+
+function refusedReading(version: VersionResult, refused: RefusedResult): string {
+	const sentences: string[] = [];
+	const { ratio, standardError } = forgedToMalformed(refused);
+	const [malformedMs, forgedMs] = [
+		cpuMsPerRequest(refused.malformed),
+		cpuMsPerRequest(refused.forged),
+	];
+	const ratios = refused.quadrupleRatios;
+	sentences.push(
+		`A forged request cost n8n ${fmt(forgedMs, 2)} ms of CPU and a malformed one ${fmt(malformedMs, 2)} ms (${fmt(refused.malformed.requests, 0)} of each in batches of ${refused.batch}, ${fmt(refused.elapsedS, 0)} s in all): forged ÷ malformed ${fmt(ratio, 2)} ± ${standardErrorText(standardError)} (the ${ratios.length} quadruples' ratios ranged from ${fmt(Math.min(...ratios), 2)} to ${fmt(Math.max(...ratios), 2)}).`,
+	);
+	if (Math.abs(ratio - 1) <= 2 * standardError) {
+		sentences.push(
+			'That is within two standard errors of 1: a forged request costs n8n no more than one refused before any secret is looked at, since the trigger reads the credential for them at most once per 10 s, however many come.',
+		);
+	} else if (ratio > 1) {
+		sentences.push(
+			'That is **more than two standard errors above 1**: a forged request costs n8n more than a malformed one, as when the trigger read the credential for each (2× on n8n 2.41 then); the unit tests count the reads.',
+		);
+	} else {
+		sentences.push(
+			'That is more than two standard errors below 1: a forged request costs n8n no more than a malformed one.',
+		);
+	}
+	const truv = byKey(version, '2');
+	if (truv && Number.isFinite(truv.cpuMsPerExecution)) {
+		sentences.push(
+			`A genuine delivery with its execution cost ${fmt(truv.cpuMsPerExecution, 2)} ms in target 2's load: refusing a forged request costs n8n ${percent(forgedMs / truv.cpuMsPerExecution)} of what accepting a delivery does.`,
+		);
+	}
+	const problems: string[] = [];
+	for (const [name, kind] of [
+		['malformed', refused.malformed],
+		['forged', refused.forged],
+	] as const) {
+		if (!allRefused(kind)) problems.push(`the ${name} requests got ${answersCell(kind)}`);
+	}
+	if (refused.executionsStarted !== 0) {
+		problems.push(`${refused.executionsStarted} executions started meanwhile`);
+	}
+	sentences.push(
+		problems.length === 0
+			? 'Every refused request was answered 401, and none started an execution.'
+			: `Not every refused request was refused: ${problems.join('; ')}.`,
+	);
+	return sentences.join(' ');
+}
+
+/** The settings of the refused requests, as the first version that sent them had them. */
+function refusedSettings(refused: RefusedResult): string {
+	const sizes = refused.auto
+		? `the batches sized from how long that warm-up took, for about ${AUTO_SECONDS} s of quadruples per version whatever a request costs in it (\`--refused\` sets a number of requests instead)`
+		: `${fmt(refused.malformed.requests, 0)} of each kind in batches of ${refused.batch}`;
+	return `Refused requests: after the load, in the same n8n, requests that target 2's trigger refuses with 401, at ${refused.connections} connections in equal batches, alternating malformed, forged, forged, malformed ${QUADRUPLES} times after an uncounted batch of each kind; ${sizes}. **malformed**: an \`X-WEBHOOK-SIGN\` one hex digit short, refused for its form before any secret is looked at. **forged**: a well-formed signature made with another secret, what anyone who knows the webhook URL can send. **n8n CPU**: as above, per batch from its first request until ${BATCH_SETTLE_MS} ms after its last answer. **forged ÷ malformed**: over all batches, ± the standard error of the quadruples' own ratios; about 1 is the goal, printed, not judged (a timing, on a machine others may share). **genuine**: target 2's CPU per execution in the load above.`;
+}
+
 /** The machine and the load generator, which share the cores with n8n. */
 export function machineLine(): string {
 	const cpu = cpus();
@@ -275,6 +378,8 @@ export function report(
 		'',
 		"Columns: **answered req/s**: 2xx answers per second of the load. **executions/s**: the executions that load started ÷ the time from its start until the last of them finished: the sustained capacity, the number the goals are checked against (a trigger that answers before n8n has created the execution can be answered faster than n8n executes). **errors**: non-2xx answers, socket errors and timeouts (10 s). **n8n CPU**: user + system time of all of n8n's processes (main and task runner) from the start of the load until the last execution finished, per execution. **peak RSS**: the sum over those processes, sampled every 250 ms from the warm-up to the last execution (a later target starts from the heap an earlier one left). **executions / accepted**: finished executions of that workflow ÷ 2xx answers. **drain**: seconds from the end of a round's load until the last execution finished (the longest round). Throughput, errors and CPU are totals over the rounds; p50 and p99 are the median round's.",
 	];
+	const refused = versions.find((version) => version.refused)?.refused;
+	if (refused) lines.push('', refusedSettings(refused));
 	lines.push(...othersWarning(others));
 	for (const version of versions) {
 		lines.push(
@@ -289,6 +394,14 @@ export function report(
 			'',
 			`**Reading.** ${reading(version)}`,
 		);
+		if (version.refused) {
+			lines.push(
+				'',
+				refusedTable(version, version.refused),
+				'',
+				`**Refused requests.** ${refusedReading(version, version.refused)}`,
+			);
+		}
 	}
 	return lines.join('\n');
 }

@@ -43,8 +43,8 @@ import {
 import { devStateFile, type DevState } from './lib/devState';
 
 const repositoryRoot = join(__dirname, '..');
-// Each reaches an example: a refresh failure (email and Slack), a completed order (HTTP), an expired
-// one (filtered out).
+// Each reaches an example: a refresh failure (email and Slack), a completed order (the CRM, the
+// report's PDF by email, the report's income to the CRM), an expired one (filtered out).
 const SAMPLE_EVENTS = [
 	'order-refresh-failed',
 	'order-status-updated-completed',
@@ -164,7 +164,10 @@ async function main(): Promise<void> {
 					smtp: { id: smtp.id, name: smtp.name },
 					slackApi: { id: slack.id, name: slack.name },
 				},
-				parameters: { 'Notify CRM': { url: `${httpSink.url}/crm/order-completed` } },
+				parameters: {
+					'Notify CRM': { url: `${httpSink.url}/crm/order-completed` },
+					'Update CRM': { url: `${httpSink.url}/crm/income-verified` },
+				},
 			});
 			const created = await n8n.createWorkflow(workflow);
 			await n8n.activateWorkflow(created.id);

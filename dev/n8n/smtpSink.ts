@@ -18,9 +18,21 @@ export interface RecordedMessage {
 	text: string;
 	/** The text/html content, decoded, or '' when there is none. */
 	html: string;
+	/** The attached files (parts with a file name or a non-text type), decoded. */
+	attachments: RecordedAttachment[];
 	/** Credentials the client authenticated with, when it did. */
 	auth?: { username: string; password: string };
 	receivedAt: Date;
+}
+
+export interface RecordedAttachment {
+	/** From Content-Disposition's `filename`, else Content-Type's `name`; '' when neither. */
+	filename: string;
+	/** The media type without parameters, lower-cased, e.g. `application/pdf`. */
+	contentType: string;
+	/** `attachment` or `inline`, lower-cased; '' without a Content-Disposition. */
+	disposition: string;
+	content: Buffer;
 }
 
 export interface SmtpSink {
@@ -33,10 +45,10 @@ export interface SmtpSink {
 	close(): Promise<void>;
 }
 
-function decodeTransfer(body: string, encoding: string | undefined): string {
+function decodeTransfer(body: string, encoding: string | undefined): Buffer {
 	switch ((encoding ?? '').toLowerCase()) {
 		case 'base64':
-			return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+			return Buffer.from(body.replace(/\s+/g, ''), 'base64');
 		case 'quoted-printable':
 			return Buffer.from(
 				body
@@ -45,33 +57,63 @@ function decodeTransfer(body: string, encoding: string | undefined): string {
 						String.fromCharCode(parseInt(hex, 16)),
 					),
 				'latin1',
-			).toString('utf8');
+			);
 		default:
-			return body;
+			return Buffer.from(body, 'utf8');
 	}
 }
 
-/** The decoded text/plain and text/html parts, looking into nested multipart bodies. */
+/** A header parameter (`name="x"` or `name=x`) of a header value such as Content-Type. */
+function headerParameter(value: string | undefined, name: string): string | undefined {
+	const match = new RegExp(`;\\s*${name}="([^"]*)"|;\\s*${name}=([^;\\s]+)`, 'i').exec(value ?? '');
+	return match ? (match[1] ?? match[2]) : undefined;
+}
+
+interface MimeLeaf {
+	headers: Record<string, string>;
+	body: string;
+}
+
+/** The leaf parts of a message, looking into nested multipart bodies, in order. */
+function leafParts(headers: Record<string, string>, body: string): MimeLeaf[] {
+	const contentType = headers['content-type'] ?? 'text/plain';
+	const boundary = headerParameter(contentType, 'boundary');
+	if (!/^multipart\//i.test(contentType) || !boundary) return [{ headers, body }];
+	const leaves: MimeLeaf[] = [];
+	for (const part of body.split(`--${boundary}`).slice(1)) {
+		if (part.startsWith('--')) break;
+		const parsed = splitMessage(part.replace(/^\r?\n/, ''));
+		leaves.push(...leafParts(parsed.headers, parsed.body));
+	}
+	return leaves;
+}
+
+/** The decoded text/plain and text/html bodies and the attached files of a message. */
 function decodedContent(
 	headers: Record<string, string>,
 	body: string,
-): { text: string; html: string } {
-	const contentType = headers['content-type'] ?? 'text/plain';
-	const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
-	if (/^multipart\//i.test(contentType) && boundary) {
-		const found = { text: '', html: '' };
-		for (const part of body.split(`--${boundary}`).slice(1)) {
-			if (part.startsWith('--')) break;
-			const parsed = splitMessage(part.replace(/^\r?\n/, ''));
-			const content = decodedContent(parsed.headers, parsed.body);
-			found.text ||= content.text;
-			found.html ||= content.html;
+): { text: string; html: string; attachments: RecordedAttachment[] } {
+	const found = { text: '', html: '', attachments: [] as RecordedAttachment[] };
+	for (const leaf of leafParts(headers, body)) {
+		const contentType = leaf.headers['content-type'] ?? 'text/plain';
+		const dispositionHeader = leaf.headers['content-disposition'];
+		const filename =
+			headerParameter(dispositionHeader, 'filename') ?? headerParameter(contentType, 'name');
+		const content = decodeTransfer(leaf.body, leaf.headers['content-transfer-encoding']);
+		if (filename !== undefined || !/^text\/(plain|html)\b/i.test(contentType)) {
+			found.attachments.push({
+				filename: filename ?? '',
+				contentType: contentType.split(';')[0].trim().toLowerCase(),
+				disposition: (dispositionHeader ?? '').split(';')[0].trim().toLowerCase(),
+				content,
+			});
+			continue;
 		}
-		return found;
+		const decoded = content.toString('utf8').replace(/\n$/, '');
+		if (/^text\/html/i.test(contentType)) found.html ||= decoded;
+		else found.text ||= decoded;
 	}
-	const decoded = decodeTransfer(body, headers['content-transfer-encoding']).replace(/\n$/, '');
-	if (/^text\/html/i.test(contentType)) return { text: '', html: decoded };
-	return { text: decoded, html: '' };
+	return found;
 }
 
 function splitMessage(raw: string): { headers: Record<string, string>; body: string } {

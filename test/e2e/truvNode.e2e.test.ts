@@ -1,7 +1,8 @@
 // The Truv action node in real n8n (2.41.1 on Node 24, 2.8.4 on Node 20), installed through the
 // Community Nodes installer: its node type and the AI tool n8n generates from it, and every shipped
 // example end to end against the Truv API stand-in. Slack is a local HTTP sink that the harness's
-// proxy answers https://slack.com with; email and the CRM are local sinks too.
+// proxy answers https://slack.com with; email (with the report PDF attached) and the CRM are local
+// sinks too.
 import { rm } from 'fs/promises';
 
 import { HttpError, request } from '../../dev/n8n/http';
@@ -55,6 +56,10 @@ const TRUV_TOOL_TYPE = `${TRUV_NODE_TYPE}Tool`;
 const SLACK_EXAMPLE = 'truv-refresh-failed-to-slack.json';
 const EMAIL_EXAMPLE = 'truv-refresh-failed-to-email.json';
 const CRM_EXAMPLE = 'truv-order-completed-to-http.json';
+const REPORT_PDF_EXAMPLE = 'truv-order-completed-report-pdf-to-email.json';
+const INCOME_CRM_EXAMPLE = 'truv-order-completed-income-to-crm.json';
+/** The examples a completed order starts. */
+const COMPLETED_EXAMPLES = [CRM_EXAMPLE, REPORT_PDF_EXAMPLE, INCOME_CRM_EXAMPLE];
 const HOURLY_EXAMPLE = 'truv-check-webhooks-hourly.json';
 const SLACK_TOKEN = 'xoxb-e2e-slack-sink';
 
@@ -186,7 +191,7 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 
 	test('every example imports with its credentials; the trigger examples publish with one Truv webhook each', async () => {
 		expect([...exampleFiles].sort()).toEqual(
-			[CRM_EXAMPLE, EMAIL_EXAMPLE, HOURLY_EXAMPLE, SLACK_EXAMPLE].sort(),
+			[...COMPLETED_EXAMPLES, EMAIL_EXAMPLE, HOURLY_EXAMPLE, SLACK_EXAMPLE].sort(),
 		);
 		const truv = await createTestedStandInCredential(n8n, standIn);
 		const smtp = await n8n.createCredential('smtp', 'SMTP sink', {
@@ -206,7 +211,10 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 				credentials: Object.fromEntries(
 					Object.entries(credentials).map(([type, { id, name }]) => [type, { id, name }]),
 				),
-				parameters: { 'Notify CRM': { url: `${crmSink.url}/crm/order-completed` } },
+				parameters: {
+					'Notify CRM': { url: `${crmSink.url}/crm/order-completed` },
+					'Update CRM': { url: `${crmSink.url}/crm/income-verified` },
+				},
 			});
 			const created = await n8n.createWorkflow(workflow);
 			workflows.set(file, created);
@@ -404,18 +412,20 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 			updated_at: '2026-03-02T10:11:12.000000+00:00',
 		});
 		expect(
-			(await deliver(event)).targets.map(({ url, attempts }) => [url, attempts[0].status]),
-		).toEqual([[urlOf(CRM_EXAMPLE), 200]]);
-		const [execution] = await n8n.waitForExecutions({
-			workflowId: workflowOf(CRM_EXAMPLE).id,
-			count: 1,
-		});
-		expect(execution.status).toBe('success');
-		const [posted] = await crmSink.waitFor(1);
-		expect({ method: posted.method, path: posted.path }).toEqual({
-			method: 'POST',
-			path: '/crm/order-completed',
-		});
+			(await deliver(event)).targets.map(({ url, attempts }) => [url, attempts[0].status]).sort(),
+		).toEqual(COMPLETED_EXAMPLES.map((file) => [urlOf(file), 200]).sort());
+		// Each example the event starts has finished (and sent what it sends) before the next test.
+		for (const file of COMPLETED_EXAMPLES) {
+			const [execution] = await n8n.waitForExecutions({
+				workflowId: workflowOf(file).id,
+				count: 1,
+			});
+			expect({ file, status: execution.status }).toEqual({ file, status: 'success' });
+		}
+		const crmPosts = crmSink.requests.filter(({ path }) => path === '/crm/order-completed');
+		expect(crmPosts).toHaveLength(1);
+		const [posted] = crmPosts;
+		expect(posted.method).toBe('POST');
 		expect(posted.json).toEqual({
 			order_id: order.id,
 			order_number: order.order_number,
@@ -430,7 +440,125 @@ describe.each(e2eVersions)('Truv node and the shipped examples in n8n %s', (vers
 			// The other employer is still open, so the order as a whole is not completed yet.
 			order_status: 'pending',
 		});
-		expect(crmSink.requests).toHaveLength(1);
+	});
+
+	test("a completed order: the loan officer gets its income and employment report as a PDF attachment, and the CRM gets the completed employment's income, employer and pay frequency from that report, with Truv: Get Report", async () => {
+		smtpSink.clear();
+		crmSink.clear();
+		const before = new Map<string, number>();
+		for (const file of COMPLETED_EXAMPLES) {
+			before.set(file, (await n8n.executions({ workflowId: workflowOf(file).id })).length);
+		}
+		const seeded = seedOrder('Katherine', 'Johnson', ['NACA Langley', 'NASA Langley']);
+		standIn.setSuborderStatus(seeded.id, 'completed', seeded.employers[0].id);
+		// The second employer completes: Truv makes a new report, of both connections.
+		const order = standIn.setSuborderStatus(seeded.id, 'completed', seeded.employers[1].id);
+		const employer = order.employers[1];
+		expect(order.voie_report_id).toEqual(expect.any(String));
+		const event = freshEvent('order-status-updated-completed', {
+			order_id: order.id,
+			order_number: order.order_number,
+			employer_id: employer.id,
+			link_id: employer.link_id,
+			user_id: order.user_id,
+		});
+		expect(
+			(await deliver(event)).targets.map(({ url, attempts }) => [url, attempts[0].status]).sort(),
+		).toEqual(COMPLETED_EXAMPLES.map((file) => [urlOf(file), 200]).sort());
+		for (const file of COMPLETED_EXAMPLES) {
+			const count = (before.get(file) ?? 0) + 1;
+			const executions = await n8n.waitForExecutions({ workflowId: workflowOf(file).id, count });
+			expect({ file, statuses: executions.map(({ status }) => status) }).toEqual({
+				file,
+				statuses: Array(count).fill('success'),
+			});
+		}
+		// Each report example read the order's current report once: one the PDF, the other the data.
+		const reportPath = `/v1/users/${order.user_id}/reports/${order.voie_report_id}/`;
+		expect(
+			standIn.calls
+				.filter(({ path, status }) => path === reportPath && status === 200)
+				.map(({ query }) => query.fmt)
+				.sort(),
+		).toEqual(['json', 'pdf']);
+
+		// The report as Truv serves it, to compare with what the workflows sent on.
+		const reportUrl = `${standIn.url}${reportPath}`;
+		const reportJson = await request(reportUrl, { headers: standIn.authHeaders() });
+		expect(reportJson.status).toBe(200);
+		const report = reportJson.json as {
+			report_id: string;
+			links: Array<{
+				link_id: string;
+				employments: Array<{
+					company: { name: string };
+					job_title: string;
+					income: string;
+					income_unit: string;
+					pay_frequency: string;
+				}>;
+			}>;
+		};
+		const reportPdf = await request(`${reportUrl}?fmt=pdf`, { headers: standIn.authHeaders() });
+		expect(reportPdf.status).toBe(200);
+
+		const [email] = await smtpSink.waitFor(1);
+		expect(smtpSink.messages).toHaveLength(1);
+		expect(email.to).toEqual(['loan-officer@example.com']);
+		expect(email.headers.subject).toBe(
+			`Truv income and employment report: order ${order.order_number}`,
+		);
+		for (const line of [
+			`Order number: ${order.order_number}`,
+			`Order ID: ${order.id}`,
+			`Report ID: ${order.voie_report_id}`,
+		]) {
+			expect(email.text).toContain(line);
+		}
+		expect(email.attachments).toHaveLength(1);
+		const [attachment] = email.attachments;
+		// A file in the mail's attachments list, not an image in its body.
+		expect({
+			filename: attachment.filename,
+			contentType: attachment.contentType,
+			disposition: attachment.disposition,
+		}).toEqual({
+			filename: `${order.order_number}-income-and-employment.pdf`,
+			contentType: 'application/pdf',
+			disposition: 'attachment',
+		});
+		expect(attachment.content.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+		// Truv's PDF, byte for byte (the stand-in's is plain ASCII).
+		expect(attachment.content.toString('latin1')).toBe(reportPdf.text);
+		expect(reportPdf.text).toContain('Applicant: Katherine Johnson');
+
+		const posts = crmSink.requests.filter(({ path }) => path === '/crm/income-verified');
+		expect(posts).toHaveLength(1);
+		const [posted] = posts;
+		expect(posted.method).toBe('POST');
+		// The employment of the connection that completed, not the report's first.
+		expect(report.links).toHaveLength(2);
+		const link = report.links.find(({ link_id }) => link_id === employer.link_id);
+		expect(link?.employments).toHaveLength(1);
+		const employment = link!.employments[0];
+		expect(employment.company.name).toBe('NASA Langley');
+		expect(posted.json).toEqual({
+			order_id: order.id,
+			order_number: order.order_number,
+			employer_id: employer.id,
+			report_id: report.report_id,
+			employer: employment.company.name,
+			job_title: employment.job_title,
+			income: Number(employment.income),
+			income_unit: employment.income_unit,
+			pay_frequency: employment.pay_frequency,
+		});
+		expect(posted.json).toMatchObject({
+			employer: 'NASA Langley',
+			income: 85000,
+			income_unit: 'YEARLY',
+			pay_frequency: 'BW',
+		});
 	});
 
 	test('run as the editor runs it, the hourly check turns a webhook Truv disabled back on and alerts Slack; Truv delivers to it again', async () => {

@@ -31,8 +31,8 @@ import { sleep, waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	exampleWorkflow,
+	hasTruvTrigger,
 	standInCredentialData,
-	triggerExampleFiles,
 	TRUV_TRIGGER_TYPE,
 	TRUV_TRIGGER_VERSION,
 	triggerWebhookId,
@@ -64,8 +64,6 @@ function earlierExample(file: string): WorkflowJson {
 const repoDir = join(__dirname, '..', '..');
 
 const PACKAGE_NAME = 'n8n-nodes-truv';
-// The examples Truv delivers to: the hourly webhook check has no trigger and no Truv webhook.
-const exampleFiles = triggerExampleFiles;
 const HTTP_EXAMPLE = 'truv-order-completed-to-http.json';
 const EMAIL_EXAMPLE = 'truv-refresh-failed-to-email.json';
 const SLACK_EXAMPLE = 'truv-refresh-failed-to-slack.json';
@@ -121,6 +119,16 @@ function versionBelow(version: string): string {
  * earlier release the update starts from, built from its own code.
  */
 const EARLIER_RELEASE_COMMIT = '6ff6fb223e7b69b478b04212fafbb3b33e1cd42e';
+
+// The examples Truv delivers to, as the earlier release shipped them: the hourly webhook check has
+// no trigger and no Truv webhook, and examples added since are not in that release.
+const exampleFiles = execFileSync(
+	'git',
+	['ls-tree', '--name-only', `${EARLIER_RELEASE_COMMIT}:examples`],
+	{ cwd: repoDir, encoding: 'utf8' },
+)
+	.split('\n')
+	.filter((file) => file.endsWith('.json') && hasTruvTrigger(earlierExample(file)));
 
 /**
  * A packed build as the release before the current one: a lower version whose trigger words its

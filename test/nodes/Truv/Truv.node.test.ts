@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
-import type { INodeProperties } from 'n8n-workflow';
+import { NodeHelpers, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
 import { Truv } from '../../../nodes/Truv/Truv.node';
 import packageJson from '../../../package.json';
@@ -109,6 +109,59 @@ describe('Truv node description', () => {
 					);
 				}
 			}
+		}
+	});
+
+	test("the examples' Truv nodes set only parameters the node shows for their choices, each to one of its options", () => {
+		const examplesDir = join(__dirname, '..', '..', '..', 'examples');
+		const truvNodes = readdirSync(examplesDir)
+			.filter((name) => name.endsWith('.json'))
+			.flatMap((file) =>
+				(
+					JSON.parse(readFileSync(join(examplesDir, file), 'utf8')).nodes as Array<{
+						name: string;
+						type: string;
+						typeVersion: number;
+						parameters: INodeParameters;
+					}>
+				)
+					.filter((node) => node.type === 'n8n-nodes-truv.truv')
+					.map((node) => ({ where: `${file}: ${node.name}`, ...node })),
+			);
+		// Report → Get as the report examples use it: a PDF file, and simplified data.
+		const reportFormats = truvNodes
+			.filter(({ parameters }) => parameters.resource === 'report')
+			.map(({ parameters }) => parameters.format)
+			.sort();
+		expect(reportFormats).toEqual(['json', 'pdf']);
+		for (const node of truvNodes) {
+			// With the defaults of everything the node shows for these choices; a misspelt or hidden
+			// parameter is not among them (n8n would drop it on save).
+			const shown = NodeHelpers.getNodeParameters(
+				description.properties,
+				node.parameters,
+				true,
+				false,
+				node,
+				description,
+			) as INodeParameters;
+			const hidden = Object.keys(node.parameters).filter((name) => !(name in shown));
+			expect({ node: node.where, hidden }).toEqual({ node: node.where, hidden: [] });
+			const invalid = description.properties
+				.filter(
+					(property) =>
+						property.type === 'options' &&
+						property.name in node.parameters &&
+						NodeHelpers.displayParameter(shown, property, node, description),
+				)
+				.filter(
+					(property) =>
+						!(property.options ?? []).some(
+							(option) => (option as { value: unknown }).value === node.parameters[property.name],
+						),
+				)
+				.map((property) => `${property.name}: ${String(node.parameters[property.name])}`);
+			expect({ node: node.where, invalid }).toEqual({ node: node.where, invalid: [] });
 		}
 	});
 

@@ -33,8 +33,8 @@ export const ORDER_DETAILS_RATE_LIMIT_WAIT_MS = 1_000;
  * several deliveries within moments, and a batch of orders a burst of them: without reuse each
  * would cost one of the 300 requests a minute the Access Secret has for everything (Truv Order
  * Triggers, Truv nodes), and a burst would run into the limit and give its executions
- * `order_details_error`. A few seconds cover the deliveries of one change; the order they carry
- * can be that old, which the event's own `status` and `updated_at` are anyway.
+ * `order_details_error`. A few seconds cover the deliveries of one change; the order an execution
+ * gets is then at most that much older than its delivery, whose event names the change itself.
  */
 export const ORDER_LOOKUP_REUSE_MS = 5_000;
 

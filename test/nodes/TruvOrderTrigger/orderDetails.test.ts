@@ -9,6 +9,7 @@ import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDe
 import {
 	FAILED_ORDER_LOOKUP_REUSE_MS,
 	forgetOrderLookups,
+	MAX_REMEMBERED_ORDER_LOOKUPS,
 	ORDER_DETAILS_TIMEOUT_MS,
 	ORDER_LOOKUP_REUSE_MS,
 } from '../../../nodes/TruvOrderTrigger/orderDetails';
@@ -66,6 +67,12 @@ const realNow = Date.now.bind(Date);
 function clockAhead(ms: number): void {
 	jest.restoreAllMocks();
 	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
+}
+
+/** Stops Date.now() for the rest of the test: however long it takes, no window passes. */
+function clockStopped(): void {
+	jest.restoreAllMocks();
+	jest.spyOn(Date, 'now').mockReturnValue(realNow());
 }
 
 let sequence = 0;
@@ -576,4 +583,32 @@ describe('deliveries of one order share its lookup, so that a burst asks Truv on
 			standIn.setRateLimit({});
 		}
 	});
+
+	test(`remembers at most ${MAX_REMEMBERED_ORDER_LOOKUPS} lookups: past that, the oldest is asked for again even within the window`, async () => {
+		clockStopped();
+		standIn.setRateLimit({ requests: 100_000 });
+		try {
+			const oldest = newOrder();
+			const deliverOf = async ({ id }: TruvOrder) =>
+				emitted(
+					await delivered(orderEvent(undefined, { order_id: id })),
+					OUTPUT['order-status-updated'],
+				);
+			await deliverOf(oldest);
+			await deliverOf(oldest);
+			expect(lookupsOf(oldest.id)).toHaveLength(1);
+
+			const others = Array.from({ length: MAX_REMEMBERED_ORDER_LOOKUPS }, () => newOrder());
+			for (let start = 0; start < others.length; start += 50) {
+				await Promise.all(others.slice(start, start + 50).map(deliverOf));
+			}
+			const newest = others[others.length - 1];
+			expect((await deliverOf(newest)).order_details).toMatchObject({ id: newest.id });
+			expect(lookupsOf(newest.id)).toHaveLength(1);
+			expect((await deliverOf(oldest)).order_details).toMatchObject({ id: oldest.id });
+			expect(lookupsOf(oldest.id)).toHaveLength(2);
+		} finally {
+			standIn.setRateLimit({});
+		}
+	}, 60_000);
 });

@@ -445,11 +445,12 @@ export async function handleTruvDelivery(this: IWebhookFunctions): Promise<IWebh
 	if (sample !== undefined) {
 		json = { ...json, n8n_sample: sampleMarker(sample, headers[SAMPLE_REASON_HEADER]) };
 	}
-	// Only now, for a claimed delivery: duplicates and refusals cost Truv no request. By default
-	// Truv waits for the lookup (n8n answers after webhook() returns), which its timeout keeps well
-	// inside Truv's 10 s; it never throws, so a failed lookup still starts the workflow, as it must:
-	// the delivery is claimed and acknowledged, and Truv will not send it again. A built-in sample
-	// names no order to look up.
+	// Only now, for a claimed delivery: duplicates and refusals cost Truv no request, and deliveries
+	// of one order share a lookup (a burst asks once per order). By default Truv waits for the
+	// lookup (n8n answers after webhook() returns), which its timeout keeps well inside Truv's 10 s;
+	// it never throws, so a failed lookup still starts the workflow, as it must: the delivery is
+	// claimed and acknowledged, and Truv will not send it again. A built-in sample names no order to
+	// look up.
 	if (options.includeOrderDetails === true && orderId !== undefined && sample !== 'builtIn') {
 		json = { ...json, ...(await fetchOrderDetails(this, node, orderId)) };
 	}

@@ -1,8 +1,11 @@
 import type { IDataObject, IHttpRequestOptions, INode, IWebhookFunctions } from 'n8n-workflow';
+import { deepCopy } from 'n8n-workflow';
 
 import {
 	describeTruvError,
+	resolveEnvironment,
 	sendTruvRequest,
+	TRUV_CREDENTIAL_TYPE,
 	truvBaseUrl,
 	unansweredRequest,
 } from '../shared/truvTransport';
@@ -23,6 +26,33 @@ export const ORDER_DETAILS_TIMEOUT_MS = 3_000;
  * lookup's own time bound, which covers both attempts.
  */
 export const ORDER_DETAILS_RATE_LIMIT_WAIT_MS = 1_000;
+
+/**
+ * How long a successful lookup's answer is reused for later deliveries of the same order. Truv
+ * sends `order-status-updated` once per employer (and account), so an order that moves on sends
+ * several deliveries within moments, and a batch of orders a burst of them: without reuse each
+ * would cost one of the 300 requests a minute the Access Secret has for everything (Truv Order
+ * Triggers, Truv nodes), and a burst would run into the limit and give its executions
+ * `order_details_error`. A few seconds cover the deliveries of one change; the order an execution
+ * gets is then at most that much older than its delivery, whose event names the change itself.
+ */
+export const ORDER_LOOKUP_REUSE_MS = 5_000;
+
+/**
+ * How long a failed lookup's answer is reused. Long enough that a burst of deliveries of one order
+ * does not ask Truv again right after it refused (a 429 asks to wait anyway), short enough that a
+ * passing failure does not reach the deliveries after it: a second later they ask Truv again.
+ * A refusal of the keys (401, 403) is not reused at all: the credential is read again for the next
+ * delivery, whose keys may have been corrected.
+ */
+export const FAILED_ORDER_LOOKUP_REUSE_MS = 1_000;
+
+/**
+ * The most lookups remembered at once. Successful ones are bounded by Truv's limit (300 a minute,
+ * 25 in {@link ORDER_LOOKUP_REUSE_MS}, per Access Secret), so this is room for many credentials;
+ * past it the oldest is dropped, whatever its age, which only costs a lookup again.
+ */
+export const MAX_REMEMBERED_ORDER_LOOKUPS = 500;
 
 /** What Include Order Details adds to an order item. */
 export interface OrderDetailsFields extends IDataObject {
@@ -65,6 +95,11 @@ function describeRefusal(statusCode: number, body: unknown, orderId: string): st
  * `order_details: null` with `order_details_error` saying why, and the workflow can branch on it
  * (or look the order up again later with the Truv node).
  *
+ * Deliveries of one order share a lookup: one under way is joined, a recent answer reused (see
+ * {@link ORDER_LOOKUP_REUSE_MS}), so a burst costs Truv's rate limit one request per order rather
+ * than one per delivery. A joined lookup ends within the bound of the one that started it, so
+ * Truv's 10 s for the answer hold for every delivery that waits for it.
+ *
  * The keys come from the credential the signature check remembers, passed to
  * httpRequestWithAuthentication as already decrypted, so that n8n applies the credential's own
  * headers without reading the credential again: on n8n 2.41 a read costs an expression isolate of
@@ -83,6 +118,114 @@ export async function fetchOrderDetails(
 	} catch (error) {
 		return failed(`the Truv API credential could not be read (${(error as Error).message})`);
 	}
+	const key = lookupKey(node, credentials, orderId);
+	const now = Date.now();
+	forgetStaleLookups(now);
+	let lookup = orderLookups.get(key);
+	if (lookup === undefined || !reusable(lookup, now)) {
+		lookup = startLookup(key, lookUpOrder(context, node, credentials, orderId));
+	}
+	const { fields } = await lookup.answer;
+	// Each delivery gets a copy of its own: several executions share the answer, and a node that
+	// changes its item in place must not change another execution's.
+	return deepCopy(fields);
+}
+
+/**
+ * Lookups under way and recent ones, per process (each n8n webhook process has its own). Deliveries
+ * of an order being looked up wait for that lookup instead of starting their own; later ones reuse
+ * its answer for {@link ORDER_LOOKUP_REUSE_MS}, or {@link FAILED_ORDER_LOOKUP_REUSE_MS} when it
+ * failed. Ages are read from Date.now() when a lookup is needed: no timer runs. In insertion order,
+ * which is the order the lookups started in, so the oldest come first.
+ */
+const orderLookups = new Map<string, OrderLookup>();
+
+interface OrderLookup {
+	answer: Promise<LookupAnswer>;
+	/** When the answer came; undefined while the lookup is under way. */
+	settledAt?: number;
+	/** How long after settledAt the answer is reused. */
+	reuseMs?: number;
+}
+
+interface LookupAnswer {
+	fields: OrderDetailsFields;
+	reuseMs: number;
+}
+
+/**
+ * Who asks (the credential, its Client ID and the environment of its secret), where (Base URL)
+ * and for which order: Truv answers each of these differently, so they share no lookup.
+ */
+function lookupKey(node: INode, credentials: TruvCredentials, orderId: string): string {
+	return JSON.stringify([
+		node.credentials?.[TRUV_CREDENTIAL_TYPE]?.id ?? '',
+		credentials.clientId,
+		resolveEnvironment(credentials) ?? '',
+		truvBaseUrl(credentials),
+		orderId,
+	]);
+}
+
+/** Under way (it ends within its own time bound), or answered recently enough to reuse. */
+function reusable(lookup: OrderLookup, now: number): boolean {
+	return lookup.settledAt === undefined || now - lookup.settledAt < (lookup.reuseMs ?? 0);
+}
+
+/**
+ * Drops the oldest lookups while they can no longer be reused, then any beyond
+ * {@link MAX_REMEMBERED_ORDER_LOOKUPS}. It stops at the first that can still be: a later one past
+ * its age is dropped when it comes first, or replaced when its order is looked up again.
+ */
+function forgetStaleLookups(now: number): void {
+	for (const [key, lookup] of orderLookups) {
+		if (reusable(lookup, now)) break;
+		orderLookups.delete(key);
+	}
+	for (const key of orderLookups.keys()) {
+		if (orderLookups.size < MAX_REMEMBERED_ORDER_LOOKUPS) break;
+		// A delivery waiting for a dropped lookup still gets its answer; later ones ask Truv again.
+		orderLookups.delete(key);
+	}
+}
+
+function startLookup(key: string, lookingUp: Promise<LookupAnswer>): OrderLookup {
+	// lookUpOrder does not throw; should it all the same, the failure is an answer like any other
+	// rather than a rejection every later delivery of the order would get.
+	const answer = lookingUp.catch((error: unknown) =>
+		failedLookup(`the lookup failed (${(error as Error)?.message ?? String(error)})`),
+	);
+	const lookup: OrderLookup = { answer };
+	// Deleted first, so that a lookup started again goes to the end, among the newest.
+	orderLookups.delete(key);
+	orderLookups.set(key, lookup);
+	void answer.then(({ reuseMs }) => {
+		lookup.settledAt = Date.now();
+		lookup.reuseMs = reuseMs;
+	});
+	return lookup;
+}
+
+/** Forgets every order lookup, as a restart of n8n does. For tests. */
+export function forgetOrderLookups(): void {
+	orderLookups.clear();
+}
+
+function succeeded(fields: OrderDetailsFields): LookupAnswer {
+	return { fields, reuseMs: ORDER_LOOKUP_REUSE_MS };
+}
+
+function failedLookup(reason: string, reuseMs = FAILED_ORDER_LOOKUP_REUSE_MS): LookupAnswer {
+	return { fields: failed(reason), reuseMs };
+}
+
+/** Asks Truv for the order, once (see fetchOrderDetails); never throws. */
+async function lookUpOrder(
+	context: IWebhookFunctions,
+	node: INode,
+	credentials: TruvCredentials,
+	orderId: string,
+): Promise<LookupAnswer> {
 	const baseUrl = truvBaseUrl(credentials);
 	const request: IHttpRequestOptions = {
 		method: 'GET',
@@ -101,14 +244,18 @@ export async function fetchOrderDetails(
 			maxRateLimitWaitMs: ORDER_DETAILS_RATE_LIMIT_WAIT_MS,
 		});
 	} catch (error) {
-		return failed(unansweredReason(error, baseUrl));
+		return failedLookup(unansweredReason(error, baseUrl));
 	}
 	const { statusCode, body } = response;
 	if (statusCode >= 200 && statusCode < 300) {
-		if (isPlainObject(body)) return { order_details: body };
-		return failed(`Truv answered HTTP ${statusCode} with something that is not an order`);
+		if (isPlainObject(body)) return succeeded({ order_details: body });
+		return failedLookup(`Truv answered HTTP ${statusCode} with something that is not an order`);
 	}
-	// Keys Truv refuses may be remembered ones the user has since changed in the credential.
-	if (statusCode === 401 || statusCode === 403) forgetTruvCredential(node);
-	return failed(describeRefusal(statusCode, body, orderId));
+	// Keys Truv refuses may be remembered ones the user has since changed in the credential: the
+	// next delivery reads it again, and asks Truv again.
+	if (statusCode === 401 || statusCode === 403) {
+		forgetTruvCredential(node);
+		return failedLookup(describeRefusal(statusCode, body, orderId), 0);
+	}
+	return failedLookup(describeRefusal(statusCode, body, orderId));
 }

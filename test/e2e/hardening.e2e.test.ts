@@ -2,6 +2,7 @@
 // ones are never lost or run twice, and n8n stays healthy.
 import { rm } from 'fs/promises';
 
+import { ORDER_LOOKUP_REUSE_MS } from '../../nodes/TruvOrderTrigger/orderDetails';
 import { provisionN8n } from '../../dev/n8n/runtimes';
 import { fixtureJson } from '../helpers/fixtures';
 import {
@@ -15,6 +16,7 @@ import {
 import {
 	signTruvWebhookBody,
 	startTruvStandIn,
+	TRUV_REQUESTS_PER_WINDOW,
 	type TruvStandIn,
 } from '../../dev/truv-stand-in/truvStandIn';
 import { request } from '../../dev/n8n/http';
@@ -31,6 +33,17 @@ const LOAD_DELIVERIES = Number(process.env.E2E_LOAD_DELIVERIES ?? 1000);
 const LOAD_CONCURRENCY = 20;
 const EVENT_FIXTURES = ['order-created', 'order-status-updated-completed', 'order-refresh-failed'];
 const EVENT_TYPES = ['order-created', 'order-status-updated', 'order-refresh-failed'];
+/** Truv's bound for a delivery's answer: past it, Truv counts the attempt as failed and retries. */
+const TRUV_ANSWER_TIMEOUT_MS = 10_000;
+/** The burst of Include Order Details: 400 deliveries over 100 orders of 2 to 6 employers each. */
+const BURST_ORDERS = 100;
+const burstEmployers = (order: number) => 2 + (order % 5);
+/**
+ * Requests of the Access Secret's minute already spent elsewhere (Truv nodes, other triggers) when
+ * the burst comes: 60 of the 300 are left, fewer than the burst's orders, so that Truv's limit is
+ * reached during it.
+ */
+const SPENT_BEFORE_BURST = 240;
 
 jest.setTimeout(minutes(20));
 
@@ -274,6 +287,128 @@ describe.each(e2eVersions)('hardening in n8n %s', (version) => {
 			count: deliveries + 1,
 		});
 		expect(after).toHaveLength(deliveries + 1);
+	});
+
+	test(`a burst with Include Order Details: ${BURST_ORDERS} orders, one delivery per employer, under Truv's ${TRUV_REQUESTS_PER_WINDOW} requests a minute: each acknowledged within Truv's 10 s and run once; an order looked up within the window is never short of its details`, async () => {
+		const burstWebhookId = `${webhookId}-details-burst`;
+		const burstWorkflowId = await activeNoOpWorkflow(burstWebhookId, {
+			options: { includeOrderDetails: true },
+		});
+		const orders = Array.from({ length: BURST_ORDERS }, (_, index) =>
+			standIn.addOrder({
+				products: ['income'],
+				first_name: 'Ada',
+				last_name: `Burst ${index}`,
+				employers: Array.from({ length: burstEmployers(index) }, (_, employer) => ({
+					company_name: `Employer ${employer + 1}`,
+				})),
+			}),
+		);
+		// Truv sends order-status-updated once per employer: an order's deliveries come close together,
+		// mixed with those of the orders around it.
+		const deliveries = orders
+			.flatMap((order, index) =>
+				order.employers.map((employer, position) => {
+					const id = `burst-${version}-${order.id}-${position}`;
+					const event = {
+						...fixtureJson('order-status-updated-completed'),
+						webhook_id: id,
+						order_id: order.id,
+						employer_id: employer.id,
+					};
+					return {
+						slot: index + 3 * position,
+						webhookId: id,
+						orderId: order.id,
+						body: Buffer.from(JSON.stringify(event)),
+					};
+				}),
+			)
+			.sort((a, b) => a.slot - b.slot);
+
+		// A fresh minute for the Access Secret, most of which the rest of the account then spends.
+		standIn.setRateLimit({});
+		for (let spent = 0; spent < SPENT_BEFORE_BURST; spent += 1) {
+			const { status } = await request(`${standIn.url}/v1/orders/`, {
+				headers: standIn.authHeaders('sandbox'),
+			});
+			expect(status).toBe(200);
+		}
+		const callsBefore = standIn.calls.length;
+		const answers = await inPool(deliveries, LOAD_CONCURRENCY, async (delivery) => {
+			const sentAt = Date.now();
+			const answer = await post(delivery.body, signed(delivery.body), burstWebhookId);
+			return {
+				webhookId: delivery.webhookId,
+				orderId: delivery.orderId,
+				sentAt,
+				answeredAt: Date.now(),
+				status: answer.status,
+				outcome: (answer.json as { outcome?: string } | undefined)?.outcome,
+			};
+		});
+		// Nothing else counts against the next tests' minute.
+		standIn.setRateLimit({});
+
+		// Truv's 10 s hold for every delivery, each measured on its own.
+		expect(
+			answers.filter(
+				({ status, outcome, sentAt, answeredAt }) =>
+					status < 200 ||
+					status >= 300 ||
+					outcome !== 'accepted' ||
+					answeredAt - sentAt >= TRUV_ANSWER_TIMEOUT_MS,
+			),
+		).toEqual([]);
+		const executions = await n8n.waitForExecutions({
+			workflowId: burstWorkflowId,
+			count: deliveries.length,
+			includeData: true,
+			timeoutMs: minutes(5),
+		});
+		expect(executions).toHaveLength(deliveries.length);
+		expect(executions.filter((execution) => execution.status !== 'success')).toEqual([]);
+		const items = new Map<string, Record<string, unknown>>();
+		for (const execution of executions) {
+			const { json } = triggerOutput(execution);
+			items.set(String(json.webhook_id), json);
+		}
+		// One execution per webhook_id, for every delivery.
+		expect([...items.keys()].sort()).toEqual(deliveries.map(({ webhookId }) => webhookId).sort());
+
+		const lookups = standIn.calls
+			.slice(callsBefore)
+			.filter(({ method, path }) => method === 'GET' && /^\/v1\/orders\/[^/]+\/$/.test(path));
+		const succeededAt = new Map<string, number[]>();
+		for (const { path, status, at } of lookups) {
+			if (status !== 200) continue;
+			const orderId = path.split('/')[3];
+			succeededAt.set(orderId, [...(succeededAt.get(orderId) ?? []), Date.parse(at)]);
+		}
+		const errorOf = (webhookId: string) => items.get(webhookId)?.order_details_error;
+		// A delivery whose order Truv had answered before it was sent, recently enough that the answer
+		// was still within the reuse window when the delivery was answered: it joined or reused that
+		// lookup, whatever the rate limit did to others.
+		const coveredByALookup = answers.filter(({ orderId, sentAt, answeredAt }) =>
+			(succeededAt.get(orderId) ?? []).some(
+				(at) => at <= sentAt && answeredAt - at < ORDER_LOOKUP_REUSE_MS,
+			),
+		);
+		expect(coveredByALookup.filter(({ webhookId }) => errorOf(webhookId) !== undefined)).toEqual(
+			[],
+		);
+
+		const errors = answers.map(({ webhookId }) => errorOf(webhookId));
+		const failed = errors.filter((error) => error !== undefined);
+		const reasons = new Map<string, number>();
+		for (const error of failed) {
+			const reason = /rate limit/.test(String(error)) ? 'the rate limit' : String(error);
+			reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+		}
+		const slowest = Math.max(...answers.map(({ sentAt, answeredAt }) => answeredAt - sentAt));
+		process.stdout.write(
+			`Include Order Details burst in n8n ${version}: ${deliveries.length} deliveries of ${BURST_ORDERS} orders with ${TRUV_REQUESTS_PER_WINDOW - SPENT_BEFORE_BURST} of the minute's ${TRUV_REQUESTS_PER_WINDOW} requests left; ${lookups.length} lookups at Truv (${lookups.filter(({ status }) => status === 429).length} answered 429); ${failed.length} of ${executions.length} executions (${((100 * failed.length) / executions.length).toFixed(1)} %) had order_details_error (${[...reasons].map(([reason, count]) => `${count} naming ${reason}`).join(', ') || 'none'}); 0 of the ${coveredByALookup.length} whose order had been looked up within ${ORDER_LOOKUP_REUSE_MS / 1000} s; slowest answer ${(slowest / 1000).toFixed(1)} s\n`,
+		);
 	});
 
 	/**

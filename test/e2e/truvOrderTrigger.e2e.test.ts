@@ -432,14 +432,22 @@ describe.each(e2eVersions)('Truv Order Trigger in n8n %s', (version) => {
 			},
 		});
 
-		// Truv's order endpoint answers 500 now: the lookup fails, the delivery does not.
-		standIn.setFault({ method: 'GET', path: `/v1/orders/${order.id}/`, kind: 'status500' });
+		// Truv's order endpoint answers 500 now for another order (the first one's answer would be
+		// reused for a few seconds): the lookup fails, the delivery does not.
+		const other = standIn.addOrder({
+			products: ['income'],
+			first_name: 'Charles',
+			last_name: 'Babbage',
+			order_number: `DETAILS-FAILING-${version}`,
+			employers: [{ company_name: 'Difference Engines Ltd' }],
+		});
+		standIn.setFault({ method: 'GET', path: `/v1/orders/${other.id}/`, kind: 'status500' });
 		const lookups = () =>
 			standIn.calls.filter(
-				({ method, path: called }) => method === 'GET' && called === `/v1/orders/${order.id}/`,
+				({ method, path: called }) => method === 'GET' && called === `/v1/orders/${other.id}/`,
 			).length;
 		const lookupsBefore = lookups();
-		const failing = freshEvent('order-status-updated-completed', { order_id: order.id });
+		const failing = freshEvent('order-status-updated-completed', { order_id: other.id });
 		try {
 			expect(await deliverEvent(failing)).toEqual([[200, 'accepted']]);
 			const executions = await exactlyExecutions(n8n, workflowId, 2);

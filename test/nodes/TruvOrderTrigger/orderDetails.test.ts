@@ -1,10 +1,18 @@
 // Include Order Details, in n8n-core's real WebhookContext against the Truv stand-in: accepted
 // order deliveries carry the order as Truv answers it, and a slow or failing Truv still lets the
 // delivery through, within the lookup's time bound, with the reason in order_details_error.
+// Deliveries of one order share a lookup; the windows for reusing an answer are checked by moving
+// Date.now(), the only clock the reuse reads.
 import type { ICredentialDataDecryptedObject, IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { ORDER_DETAILS_TIMEOUT_MS } from '../../../nodes/TruvOrderTrigger/orderDetails';
+import {
+	FAILED_ORDER_LOOKUP_REUSE_MS,
+	forgetOrderLookups,
+	MAX_REMEMBERED_ORDER_LOOKUPS,
+	ORDER_DETAILS_TIMEOUT_MS,
+	ORDER_LOOKUP_REUSE_MS,
+} from '../../../nodes/TruvOrderTrigger/orderDetails';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
 import { standInCredentials } from '../../helpers/truvNode';
@@ -47,7 +55,25 @@ beforeEach(() => {
 	standIn.resetCalls();
 	forgetProcessRecords();
 	forgetRememberedCredentials();
+	forgetOrderLookups();
 });
+afterEach(() => jest.restoreAllMocks());
+
+const realNow = Date.now.bind(Date);
+/**
+ * Moves Date.now() `ms` ahead of the real time for the rest of the test (the stand-in in this
+ * process reads it too); timers and the requests' time bounds keep the real time.
+ */
+function clockAhead(ms: number): void {
+	jest.restoreAllMocks();
+	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
+}
+
+/** Stops Date.now() for the rest of the test: however long it takes, no window passes. */
+function clockStopped(): void {
+	jest.restoreAllMocks();
+	jest.spyOn(Date, 'now').mockReturnValue(realNow());
+}
 
 let sequence = 0;
 /** A Truv sample of `fixture` about the seeded order, with its own webhook_id. */
@@ -62,6 +88,18 @@ function orderEvent(
 		order_id: order.id,
 		...changes,
 	};
+}
+
+/** An order of its own in the stand-in's sandbox, with `employers` employers. */
+function newOrder(employers = 1): TruvOrder {
+	return standIn.addOrder({
+		products: ['income'],
+		first_name: 'Grace',
+		last_name: 'Hopper',
+		employers: Array.from({ length: employers }, (_, index) => ({
+			company_name: `Employer ${index + 1}`,
+		})),
+	});
 }
 
 function bytes(payload: IDataObject): Buffer {
@@ -313,9 +351,10 @@ describe('when Truv fails, the delivery still starts the workflow, within the bo
 		});
 	});
 
-	test('the workflow can branch on it: a later delivery of another event succeeds again', async () => {
+	test(`the workflow can branch on it: a delivery ${FAILED_ORDER_LOOKUP_REUSE_MS / 1000} s later succeeds again`, async () => {
 		standIn.setFault({ method: 'GET', path: '/v1/orders/', kind: 'status500', times: 1 });
 		const failedItem = emitted(await delivered(orderEvent()), OUTPUT['order-status-updated']);
+		clockAhead(FAILED_ORDER_LOOKUP_REUSE_MS);
 		const nextItem = emitted(await delivered(orderEvent()), OUTPUT['order-status-updated']);
 		expect(failedItem.order_details_error).toBeDefined();
 		expect(nextItem.order_details).toMatchObject({ id: order.id });
@@ -341,14 +380,13 @@ describe('the credential on the hot path', () => {
 		'is read once for many deliveries with their lookups (Verify Signature %s)',
 		async (verifySignature) => {
 			const credential = countedCredential();
-			for (let delivery = 0; delivery < 5; delivery += 1) {
-				const result = await delivered(orderEvent(), undefined, {
+			// Five orders, so that each delivery has a lookup of its own.
+			for (const { id } of Array.from({ length: 5 }, () => newOrder())) {
+				const result = await delivered(orderEvent(undefined, { order_id: id }), undefined, {
 					readCredentials: credential.read,
 					parameters: { verifySignature, options: { includeOrderDetails: true } },
 				});
-				expect(emitted(result, OUTPUT['order-status-updated']).order_details).toMatchObject({
-					id: order.id,
-				});
+				expect(emitted(result, OUTPUT['order-status-updated']).order_details).toMatchObject({ id });
 			}
 			expect(orderLookups()).toHaveLength(5);
 			expect(credential.reads).toBe(1);
@@ -366,4 +404,211 @@ describe('the credential on the hot path', () => {
 		});
 		expect(credential.reads).toBe(2);
 	});
+});
+
+describe('deliveries of one order share its lookup, so that a burst asks Truv once per order', () => {
+	/** Deliveries of `order` to the trigger at once, one per employer as Truv sends them. */
+	async function togetherPerEmployer(
+		{ id, employers }: TruvOrder,
+		extra: Partial<DeliveryRequest> = {},
+	): Promise<IDataObject[]> {
+		const results = await Promise.all(
+			employers.map(
+				async (employer) =>
+					await delivered(
+						orderEvent(undefined, { order_id: id, employer_id: employer.id }),
+						undefined,
+						extra,
+					),
+			),
+		);
+		return results.map((result) => emitted(result, OUTPUT['order-status-updated']));
+	}
+	const lookupsOf = (orderId: string) =>
+		orderLookups().filter((call) => call.path === `/v1/orders/${orderId}/`);
+
+	test('deliveries that arrive together wait for one lookup, and each gets the order as a copy of its own', async () => {
+		const fourEmployers = newOrder(4);
+		const items = await togetherPerEmployer(fourEmployers);
+		const answered = standIn.orders().find(({ id }) => id === fourEmployers.id);
+		expect(items.map((item) => item.order_details)).toEqual(Array(4).fill(answered));
+		expect(lookupsOf(fourEmployers.id)).toHaveLength(1);
+		// A node that changes its item in place changes no other execution's.
+		expect(items[0].order_details).not.toBe(items[1].order_details);
+	});
+
+	test(`a delivery within ${ORDER_LOOKUP_REUSE_MS / 1000} s of the answer reuses it; one after asks Truv again`, async () => {
+		const { id } = newOrder(2);
+		const first = emitted(
+			await delivered(orderEvent(undefined, { order_id: id })),
+			OUTPUT['order-status-updated'],
+		);
+		expect(first.order_details).toMatchObject({ id, completed_at: null });
+		// Truv's order moves on meanwhile: a reused answer still shows it as it was.
+		standIn.setSuborderStatus(id, 'completed');
+
+		clockAhead(ORDER_LOOKUP_REUSE_MS - 1_000);
+		const reused = emitted(
+			await delivered(orderEvent(undefined, { order_id: id })),
+			OUTPUT['order-status-updated'],
+		);
+		expect(reused.order_details).toEqual(first.order_details);
+		expect(lookupsOf(id)).toHaveLength(1);
+
+		clockAhead(ORDER_LOOKUP_REUSE_MS);
+		const asked = emitted(
+			await delivered(orderEvent(undefined, { order_id: id })),
+			OUTPUT['order-status-updated'],
+		);
+		expect(asked.order_details).toMatchObject({ id, completed_at: expect.any(String) });
+		expect(lookupsOf(id)).toHaveLength(2);
+	});
+
+	test('deliveries of other orders, or for other credentials, have lookups of their own', async () => {
+		const [first, second] = [newOrder(), newOrder()];
+		const sandboxSecret = standIn.account.secrets.sandbox!;
+		const devSecret = standIn.account.secrets.dev!;
+		/** A delivery of `orderId` to a trigger with the credential `credentialId`, its keys `secret`. */
+		const deliveredFor = async (orderId: string, credentialId: string, secret = sandboxSecret) => {
+			const body = bytes(orderEvent(undefined, { order_id: orderId }));
+			const result = await deliver({
+				rawBody: body,
+				headers: signedHeaders(body, secret),
+				credentials: standInCredentials(standIn, { accessSecret: secret }),
+				credentialId,
+				parameters: { options: { includeOrderDetails: true } },
+			});
+			return emitted(result, OUTPUT['order-status-updated']);
+		};
+		const [firstAgain, firstOnce, secondOrder, otherCredential] = await Promise.all([
+			deliveredFor(first.id, 'cred-1'),
+			deliveredFor(first.id, 'cred-1'),
+			deliveredFor(second.id, 'cred-1'),
+			deliveredFor(first.id, 'cred-2'),
+		]);
+		for (const item of [firstAgain, firstOnce, otherCredential]) {
+			expect(item.order_details).toMatchObject({ id: first.id });
+		}
+		expect(secondOrder.order_details).toMatchObject({ id: second.id });
+
+		// The credential now holds the account's dev secret, read again as after a change: the dev
+		// environment, where the sandbox's order does not exist, gets Truv's answer for it.
+		forgetRememberedCredentials();
+		expect(await deliveredFor(first.id, 'cred-1', devSecret)).toMatchObject({
+			order_details: null,
+			order_details_error: expect.stringMatching(/404 Not Found: it has no order/),
+		});
+		expect(
+			orderLookups()
+				.map(({ path, env }) => `${env} ${path}`)
+				.sort(),
+		).toEqual(
+			[
+				`sandbox /v1/orders/${first.id}/`,
+				`sandbox /v1/orders/${first.id}/`,
+				`sandbox /v1/orders/${second.id}/`,
+				`dev /v1/orders/${first.id}/`,
+			].sort(),
+		);
+	});
+
+	test(`a failed lookup is shared by the deliveries waiting for it and reused for ${FAILED_ORDER_LOOKUP_REUSE_MS / 1000} s only`, async () => {
+		const fourEmployers = newOrder(4);
+		const { id } = fourEmployers;
+		standIn.setFault({ method: 'GET', path: `/v1/orders/${id}/`, kind: 'status500', times: 1 });
+		const failedTogether = await togetherPerEmployer(fourEmployers);
+		expect(failedTogether).toEqual(
+			Array(4).fill(
+				expect.objectContaining({
+					order_details: null,
+					order_details_error: 'Could not get the order details: Truv answered HTTP 500',
+				}),
+			),
+		);
+		expect(lookupsOf(id)).toHaveLength(1);
+
+		clockAhead(FAILED_ORDER_LOOKUP_REUSE_MS - 500);
+		const soonAfter = emitted(
+			await delivered(orderEvent(undefined, { order_id: id })),
+			OUTPUT['order-status-updated'],
+		);
+		expect(soonAfter.order_details_error).toBe(failedTogether[0].order_details_error);
+		expect(lookupsOf(id)).toHaveLength(1);
+
+		// Well inside the window a success would be reused for, the failure is not.
+		expect(FAILED_ORDER_LOOKUP_REUSE_MS).toBeLessThan(ORDER_LOOKUP_REUSE_MS);
+		clockAhead(FAILED_ORDER_LOOKUP_REUSE_MS);
+		const later = emitted(
+			await delivered(orderEvent(undefined, { order_id: id })),
+			OUTPUT['order-status-updated'],
+		);
+		expect(later.order_details).toMatchObject({ id });
+		expect(later).not.toHaveProperty('order_details_error');
+		expect(lookupsOf(id)).toHaveLength(2);
+	});
+
+	test("over Truv's rate limit, an order not looked up yet starts its deliveries at once with order_details_error naming the limit (one request refused); an order looked up within the window still gets its details", async () => {
+		// One request a minute left on the Access Secret: the first order's lookup takes it.
+		standIn.setRateLimit({ requests: 1 });
+		try {
+			const looked = newOrder(2);
+			const notYet = newOrder(3);
+			const [before] = await togetherPerEmployer(looked);
+			expect(before.order_details).toMatchObject({ id: looked.id });
+
+			const started = Date.now();
+			const [lookedAgain, limited] = await Promise.all([
+				togetherPerEmployer(looked),
+				togetherPerEmployer(notYet),
+			]);
+			const elapsed = Date.now() - started;
+			for (const item of lookedAgain) expect(item.order_details).toEqual(before.order_details);
+			expect(limited).toEqual(
+				Array(3).fill(
+					expect.objectContaining({
+						order_details: null,
+						order_details_error: expect.stringMatching(
+							/^Could not get the order details: Truv's rate limit was reached \(300 requests a minute per Access Secret\): Request was throttled\. Expected available in \d+ seconds\.$/,
+						),
+					}),
+				),
+			);
+			// Truv asked for most of a minute: the deliveries did not wait for it.
+			expect(elapsed).toBeLessThan(LOOKUP_BOUND_MS);
+			expect(orderLookups().map(({ path, status }) => `${status} ${path}`)).toEqual([
+				`200 /v1/orders/${looked.id}/`,
+				`429 /v1/orders/${notYet.id}/`,
+			]);
+		} finally {
+			standIn.setRateLimit({});
+		}
+	});
+
+	test(`remembers at most ${MAX_REMEMBERED_ORDER_LOOKUPS} lookups: past that, the oldest is asked for again even within the window`, async () => {
+		clockStopped();
+		standIn.setRateLimit({ requests: 100_000 });
+		try {
+			const oldest = newOrder();
+			const deliverOf = async ({ id }: TruvOrder) =>
+				emitted(
+					await delivered(orderEvent(undefined, { order_id: id })),
+					OUTPUT['order-status-updated'],
+				);
+			await deliverOf(oldest);
+			await deliverOf(oldest);
+			expect(lookupsOf(oldest.id)).toHaveLength(1);
+
+			const others = Array.from({ length: MAX_REMEMBERED_ORDER_LOOKUPS }, () => newOrder());
+			for (let start = 0; start < others.length; start += 50) {
+				await Promise.all(others.slice(start, start + 50).map(deliverOf));
+			}
+			const newest = others[others.length - 1];
+			expect((await deliverOf(newest)).order_details).toMatchObject({ id: newest.id });
+			expect(lookupsOf(newest.id)).toHaveLength(1);
+			expect((await deliverOf(oldest)).order_details).toMatchObject({ id: oldest.id });
+			expect(lookupsOf(oldest.id)).toHaveLength(2);
+		} finally {
+			standIn.setRateLimit({});
+		}
+	}, 60_000);
 });

@@ -9,7 +9,10 @@ import { NodeApiError, sleep } from 'n8n-workflow';
 import { deliver } from '../../../dev/n8n-core/n8nContexts';
 import { forgetRememberedCredentials } from '../../../nodes/TruvOrderTrigger/credentialCache';
 import { forgetProcessRecords } from '../../../nodes/TruvOrderTrigger/deliveryDeduplication';
-import { ORDER_DETAILS_RATE_LIMIT_WAIT_MS } from '../../../nodes/TruvOrderTrigger/orderDetails';
+import {
+	forgetOrderLookups,
+	ORDER_DETAILS_RATE_LIMIT_WAIT_MS,
+} from '../../../nodes/TruvOrderTrigger/orderDetails';
 import { RATE_LIMIT_MAX_WAIT_MS, rateLimitDelayMs } from '../../../nodes/shared/truvTransport';
 import { startTruvStandIn, type TruvStandIn } from '../../../dev/truv-stand-in/truvStandIn';
 import { fixtureJson, signedHeaders } from '../../helpers/fixtures';
@@ -67,6 +70,7 @@ beforeEach(() => {
 	requested = [];
 	forgetProcessRecords();
 	forgetRememberedCredentials();
+	forgetOrderLookups();
 });
 
 const credentials = () => standInCredentials(standIn, { baseUrl: base });

@@ -22,6 +22,7 @@ import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	exampleWorkflow,
+	manualTruvWorkflow,
 	routingWorkflow,
 	shippedExample,
 	standInCredentialData,
@@ -33,13 +34,21 @@ import {
 import {
 	clickNodeCreatorResult,
 	clickText,
+	closeNotifications,
 	credentialTestFailure,
 	fillParameter,
 	innerText,
 	nodeCreatorResults,
 	nodeCreatorShowsDescriptions,
 	openNode,
+	openResourceList,
+	outputBinaryView,
+	pickFromResourceList,
+	resourceLocatorMode,
+	resourceLocatorValue,
+	saveWithKeyboard,
 	screenshot,
+	searchResourceList,
 	signIn,
 	waitForText,
 	type EditorSession,
@@ -449,5 +458,109 @@ describe.each(e2eVersions)('the editor in Chromium, n8n %s', (version) => {
 		expect(operations.join('\n')).toEqual(expect.stringContaining('Cancel'));
 		await screenshot(editor, 'truv-node-operations');
 		await page.keyboard.press('Escape');
+	});
+
+	test("the Truv node's Order ID, From list: the stand-in's orders, searchable by order number or applicant name; the one picked is saved by its id", async () => {
+		const { page } = editor;
+		const seeded = [
+			['LOAN-2041', 'Ada', 'Lovelace', 'Analytical Engines'],
+			['LOAN-2042', 'Grace', 'Hopper', 'Remington Rand'],
+			['LOAN-2043', 'Dorothy', 'Vaughan', 'NACA'],
+		].map(([order_number, first_name, last_name, company_name]) =>
+			standIn.addOrder({
+				products: ['income'],
+				order_number,
+				first_name,
+				last_name,
+				email: `${first_name.toLowerCase()}.${last_name.toLowerCase()}@example.com`,
+				employers: [{ company_name }],
+			}),
+		);
+		const [, hopper] = seeded;
+		// A new Truv node as n8n adds it: Order → Get, Order ID empty in From list.
+		const workflow = manualTruvWorkflow('editor-order-list', credentialRef(), {
+			resource: 'order',
+			operation: 'get',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, 'Truv');
+		expect(await resourceLocatorMode(page, 'orderId')).toBe('From list');
+		const listed = await openResourceList(page, 'orderId');
+		// Newest first, as the node reads Truv's list; other tests' orders may follow.
+		expect(listed.slice(0, 3)).toEqual([
+			'LOAN-2043 · Dorothy Vaughan',
+			'LOAN-2042 · Grace Hopper',
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		expect(await searchResourceList(page, 'orderId', 'LOAN-204', 'LOAN-204')).toEqual([
+			'LOAN-2043 · Dorothy Vaughan',
+			'LOAN-2042 · Grace Hopper',
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		await screenshot(editor, 'order-id-list');
+		expect(await searchResourceList(page, 'orderId', 'loan-2041', 'LOAN-2041')).toEqual([
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		expect(await searchResourceList(page, 'orderId', 'hopper', 'Grace Hopper')).toEqual([
+			'LOAN-2042 · Grace Hopper',
+		]);
+		await pickFromResourceList(page, 'orderId', 'Grace Hopper');
+		expect(await resourceLocatorValue(page, 'orderId')).toBe('LOAN-2042 · Grace Hopper');
+		await saveWithKeyboard(page);
+		const saved = await waitFor(
+			async () => {
+				const node = (await n8n.getWorkflow(id)).nodes.find(({ name }) => name === 'Truv');
+				const orderId = (node?.parameters as IDataObject | undefined)?.orderId as
+					| IDataObject
+					| undefined;
+				if (!orderId?.value) throw new Error('no order saved yet');
+				return orderId;
+			},
+			{ timeoutMs: 30_000, description: 'the workflow saved with the order picked' },
+		);
+		expect(saved).toEqual(expect.objectContaining({ __rl: true, mode: 'list', value: hopper.id }));
+	});
+
+	test("Report → Get as a PDF file, executed in the editor: the PDF in the output panel's binary view", async () => {
+		const { page } = editor;
+		const order = standIn.addOrder({
+			products: ['income'],
+			order_number: 'LOAN-1842',
+			first_name: 'Mary',
+			last_name: 'Jackson',
+			email: 'mary.jackson@example.com',
+			employers: [{ company_name: 'NASA' }],
+		});
+		// A completed connection gives the order its report.
+		standIn.setSuborderStatus(order.id, 'completed');
+		const workflow = manualTruvWorkflow('editor-report-pdf', credentialRef(), {
+			resource: 'report',
+			operation: 'get',
+			orderId: {
+				__rl: true,
+				mode: 'list',
+				value: order.id,
+				cachedResultName: 'LOAN-1842 · Mary Jackson',
+			},
+			format: 'pdf',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, 'Truv');
+		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+		const shown = await outputBinaryView(page);
+		expect(shown).toContain('LOAN-1842-income-and-employment.pdf');
+		expect(shown).toContain('application/pdf');
+		expect(shown).toContain('data');
+		// Read from the stand-in as Truv's PDF of the order's report.
+		expect(
+			standIn.calls.filter(
+				({ method, path, query }) =>
+					method === 'GET' &&
+					path.includes(`/users/${order.user_id}/reports/`) &&
+					query.fmt === 'pdf',
+			),
+		).toEqual([expect.objectContaining({ status: 200 })]);
+		await closeNotifications(page);
+		await screenshot(editor, 'report-pdf-binary');
 	});
 });

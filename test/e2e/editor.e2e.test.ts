@@ -223,6 +223,7 @@ describe.each(e2eVersions)('the editor in Chromium, n8n %s', (version) => {
 		expect(shown).toContain('order-refresh-failed');
 		expect(shown).toContain('Refresh Failed');
 		expect(standIn.webhooks()).toHaveLength(webhooksBefore);
+		await closeNotifications(page);
 		await screenshot(editor, 'sample-event');
 	});
 

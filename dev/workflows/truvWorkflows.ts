@@ -272,3 +272,44 @@ export function noOpWorkflow(
 		triggerParameters,
 	);
 }
+
+/** The manual trigger's name in manualTruvWorkflow, as n8n names a new one. */
+export const MANUAL_TRIGGER_NAME = 'When clicking ‘Execute workflow’';
+
+/**
+ * A manual trigger → one Truv node (the version a new node gets) named `nodeName`, with these
+ * parameters: a workflow a user builds to try an operation in the editor.
+ */
+export function manualTruvWorkflow(
+	name: string,
+	truvCredential: CredentialRef,
+	parameters: Record<string, unknown>,
+	nodeName = 'Truv',
+): WorkflowJson {
+	return {
+		name,
+		nodes: [
+			{
+				id: 'manual-trigger',
+				name: MANUAL_TRIGGER_NAME,
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'truv',
+				name: nodeName,
+				type: TRUV_NODE_TYPE,
+				typeVersion: TRUV_NODE_VERSION,
+				position: [240, 0],
+				parameters,
+				credentials: { truvApi: truvCredential },
+			},
+		],
+		connections: {
+			[MANUAL_TRIGGER_NAME]: { main: [[{ node: nodeName, type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}

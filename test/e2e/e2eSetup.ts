@@ -28,8 +28,8 @@ const requestedVersions = process.env.E2E_N8N_VERSIONS?.split(',');
 export const e2eVersions = (requestedVersions ?? Object.keys(n8nRuntimes)) as N8nVersion[];
 
 /**
- * Whether this run includes `version`, for a suite on one runtime only (n8n1's on 1.123.81, the
- * editor's on 2.41.1): it runs unless E2E_N8N_VERSIONS is set and leaves the version out.
+ * Whether this run includes `version`, for a suite on one runtime only (n8n1's on 1.123.81): it
+ * runs unless E2E_N8N_VERSIONS is set and leaves the version out.
  */
 export const e2eIncludes = (version: AnyN8nVersion): boolean =>
 	requestedVersions === undefined || requestedVersions.includes(version);

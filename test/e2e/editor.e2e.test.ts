@@ -1,5 +1,6 @@
-// The editor as users meet it, in real Chromium against real n8n 2.41.1 with the package installed
-// and the Truv API stand-in: each step asserts on what the page shows. The same run writes the
+// The editor as users meet it, in real Chromium against each real n8n of the matrix (2.41.1 and
+// 2.8.4) with the package installed and the Truv API stand-in: each step asserts on what the page
+// shows; where the two editors differ, editorPage.ts says how. The run on n8n 2.41.1 writes the
 // README's screenshots to docs/images/.
 import { mkdtemp, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
@@ -21,27 +22,47 @@ import { waitFor } from '../../dev/n8n/wait';
 import { startTruvStandIn, type TruvStandIn } from '../../dev/truv-stand-in/truvStandIn';
 import {
 	exampleWorkflow,
+	manualTruvWorkflow,
 	routingWorkflow,
 	shippedExample,
 	standInCredentialData,
+	TRUV_NODE_TYPE,
 	TRUV_TRIGGER_NAME,
+	TRUV_TRIGGER_TYPE,
 	triggerWebhookId,
 } from '../../dev/workflows/truvWorkflows';
 import {
+	clickNodeCreatorResult,
 	clickText,
+	closeNotifications,
+	credentialTestFailure,
 	fillParameter,
 	innerText,
+	nodeCreatorResults,
+	nodeCreatorShowsDescriptions,
 	openNode,
+	openResourceList,
+	outputBinaryView,
+	pickFromResourceList,
+	resourceLocatorMode,
+	resourceLocatorValue,
+	saveWithKeyboard,
 	screenshot,
+	searchResourceList,
 	signIn,
 	waitForText,
 	type EditorSession,
 	type PageElement,
 	type PageGlobals,
 } from './editorPage';
-import { e2eIncludes, freshEvent, minutes, truvWebhooks, usePackedRepository } from './e2eSetup';
-
-const VERSION = '2.41.1';
+import {
+	e2eVersions,
+	failedCredentialTestMessage,
+	freshEvent,
+	minutes,
+	truvWebhooks,
+	usePackedRepository,
+} from './e2eSetup';
 
 /** n8n's credential form, a modal dialog. */
 const CREDENTIAL_MODAL = '.el-dialog';
@@ -50,7 +71,7 @@ jest.setTimeout(minutes(5));
 
 const packedTarball = usePackedRepository();
 
-(e2eIncludes(VERSION) ? describe : describe.skip)(`the editor in Chromium, n8n ${VERSION}`, () => {
+describe.each(e2eVersions)('the editor in Chromium, n8n %s', (version) => {
 	let n8n: N8nInstance;
 	let standIn: TruvStandIn;
 	let httpSink: HttpSink;
@@ -58,9 +79,9 @@ const packedTarball = usePackedRepository();
 	let credential: CreatedCredential;
 
 	beforeAll(async () => {
-		await provisionN8n(VERSION);
+		await provisionN8n(version);
 		[standIn, httpSink] = await Promise.all([startTruvStandIn(), startHttpSink()]);
-		n8n = await startN8n({ version: VERSION, tarballs: [packedTarball()] });
+		n8n = await startN8n({ version, tarballs: [packedTarball()] });
 		editor = await signIn(n8n);
 		// For the workflows made through the API; the UI makes its own in the credential test.
 		credential = await n8n.createCredential('truvApi', 'Truv API', standInCredentialData(standIn));
@@ -76,7 +97,7 @@ const packedTarball = usePackedRepository();
 
 	const credentialRef = () => ({ id: credential.id, name: credential.name });
 
-	test("the Truv API credential, created in the credential form: a wrong secret shows Truv's reason, the right one tests green", async () => {
+	test("the Truv API credential, created in the credential form: a wrong secret fails the test with the reason under More details (Truv's from n8n 2.41 on), the right one tests green", async () => {
 		const { page } = editor;
 		await page.goto(`${n8n.baseUrl}/home/credentials/create`, { waitUntil: 'domcontentloaded' });
 		await page.waitForSelector('[data-test-id=new-credential-type-select]');
@@ -116,13 +137,7 @@ const packedTarball = usePackedRepository();
 		await fillParameter(page, 'clientId', standIn.account.clientId);
 		await fillParameter(page, 'accessSecret', 'sandbox-not-the-secret-0123456789');
 		await page.click('[data-test-id=credential-save-button]');
-		await waitForText(page, CREDENTIAL_MODAL, 'connect with these settings');
-		await clickText(page, CREDENTIAL_MODAL, 'More details');
-		await waitForText(
-			page,
-			CREDENTIAL_MODAL,
-			'Truv answered 401 authentication_failed: check the Client ID and Access Secret',
-		);
+		await credentialTestFailure(page, CREDENTIAL_MODAL, failedCredentialTestMessage(version));
 		await fillParameter(page, 'accessSecret', standIn.account.secrets.sandbox!);
 		await page.click('[data-test-id=credential-save-button]');
 		await waitForText(page, CREDENTIAL_MODAL, 'Connection tested successfully');
@@ -140,15 +155,15 @@ const packedTarball = usePackedRepository();
 		await page.click('[data-test-id=canvas-add-button]');
 		await page.waitForSelector('[data-test-id=node-creator-search-bar]');
 		await page.keyboard.type('Truv');
-		await waitForText(page, '[data-test-id=node-creator-item-description]', 'Starts the workflow');
-		const found = await page.$$eval('[data-test-id=node-creator-item-description]', (items) =>
-			items.map((item) => (item as unknown as PageElement).innerText),
-		);
-		expect(found).toEqual([
-			expect.stringContaining('Create and manage Truv'),
-			expect.stringContaining('Starts the workflow when Truv reports an order event'),
-		]);
-		await clickText(page, '[data-test-id=item-iterator-item]', 'Starts the workflow');
+		const found = await nodeCreatorResults(page, TRUV_TRIGGER_TYPE);
+		expect(found.map(({ type }) => type)).toEqual([TRUV_NODE_TYPE, TRUV_TRIGGER_TYPE]);
+		if (nodeCreatorShowsDescriptions(version)) {
+			expect(found.map(({ text }) => text)).toEqual([
+				expect.stringContaining('Create and manage Truv'),
+				expect.stringContaining('Starts the workflow when Truv reports an order event'),
+			]);
+		}
+		await clickNodeCreatorResult(page, TRUV_TRIGGER_TYPE);
 		// The trigger's events, in output order, as n8n lists them.
 		await waitForText(page, '[data-test-id=node-creator-item-name]', 'On order created');
 		const triggers = await page.$$eval('[data-test-id=node-creator-item-name]', (items) =>
@@ -178,7 +193,7 @@ const packedTarball = usePackedRepository();
 		await openNode(page, n8n.baseUrl, id, TRUV_TRIGGER_NAME);
 		// Shown only while Test Event is Show a Sample Event.
 		await page.waitForSelector('[data-test-id=parameter-input-sampleEventType]');
-		await screenshot(page, 'trigger-parameters');
+		await screenshot(editor, 'trigger-parameters');
 		await page.click('[data-test-id=parameter-input-verifySignature]');
 		await waitForText(page, '[data-test-id=ndv]', 'Signature checks are off');
 		await page.click('[data-test-id=parameter-input-verifySignature]');
@@ -208,7 +223,8 @@ const packedTarball = usePackedRepository();
 		expect(shown).toContain('order-refresh-failed');
 		expect(shown).toContain('Refresh Failed');
 		expect(standIn.webhooks()).toHaveLength(webhooksBefore);
-		await screenshot(page, 'sample-event');
+		await closeNotifications(page);
+		await screenshot(editor, 'sample-event');
 	});
 
 	// A laptop behind a firewall: Truv's API accepts the connection and never answers, so every
@@ -317,7 +333,7 @@ const packedTarball = usePackedRepository();
 		await page.goto(`${n8n.baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
 		await waitForText(page, '[data-test-id=canvas-node]', 'Truv: Get Order');
 		await page.click('[data-test-id=zoom-to-fit]');
-		await screenshot(page, 'example-workflow');
+		await screenshot(editor, 'example-workflow');
 
 		await n8n.activateWorkflow(id);
 		await n8n.waitForWebhook(`${triggerWebhookId(workflow)}/webhook`);
@@ -441,7 +457,111 @@ const packedTarball = usePackedRepository();
 				.map((item) => (item as unknown as PageElement).innerText),
 		);
 		expect(operations.join('\n')).toEqual(expect.stringContaining('Cancel'));
-		await screenshot(page, 'truv-node-operations');
+		await screenshot(editor, 'truv-node-operations');
 		await page.keyboard.press('Escape');
+	});
+
+	test("the Truv node's Order ID, From list: the stand-in's orders, searchable by order number or applicant name; the one picked is saved by its id", async () => {
+		const { page } = editor;
+		const seeded = [
+			['LOAN-2041', 'Ada', 'Lovelace', 'Analytical Engines'],
+			['LOAN-2042', 'Grace', 'Hopper', 'Remington Rand'],
+			['LOAN-2043', 'Dorothy', 'Vaughan', 'NACA'],
+		].map(([order_number, first_name, last_name, company_name]) =>
+			standIn.addOrder({
+				products: ['income'],
+				order_number,
+				first_name,
+				last_name,
+				email: `${first_name.toLowerCase()}.${last_name.toLowerCase()}@example.com`,
+				employers: [{ company_name }],
+			}),
+		);
+		const [, hopper] = seeded;
+		// A new Truv node as n8n adds it: Order → Get, Order ID empty in From list.
+		const workflow = manualTruvWorkflow('editor-order-list', credentialRef(), {
+			resource: 'order',
+			operation: 'get',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, 'Truv');
+		expect(await resourceLocatorMode(page, 'orderId')).toBe('From list');
+		const listed = await openResourceList(page, 'orderId');
+		// Newest first, as the node reads Truv's list; other tests' orders may follow.
+		expect(listed.slice(0, 3)).toEqual([
+			'LOAN-2043 · Dorothy Vaughan',
+			'LOAN-2042 · Grace Hopper',
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		expect(await searchResourceList(page, 'orderId', 'LOAN-204', 'LOAN-204')).toEqual([
+			'LOAN-2043 · Dorothy Vaughan',
+			'LOAN-2042 · Grace Hopper',
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		await screenshot(editor, 'order-id-list');
+		expect(await searchResourceList(page, 'orderId', 'loan-2041', 'LOAN-2041')).toEqual([
+			'LOAN-2041 · Ada Lovelace',
+		]);
+		expect(await searchResourceList(page, 'orderId', 'hopper', 'Grace Hopper')).toEqual([
+			'LOAN-2042 · Grace Hopper',
+		]);
+		await pickFromResourceList(page, 'orderId', 'Grace Hopper');
+		expect(await resourceLocatorValue(page, 'orderId')).toBe('LOAN-2042 · Grace Hopper');
+		await saveWithKeyboard(page);
+		const saved = await waitFor(
+			async () => {
+				const node = (await n8n.getWorkflow(id)).nodes.find(({ name }) => name === 'Truv');
+				const orderId = (node?.parameters as IDataObject | undefined)?.orderId as
+					| IDataObject
+					| undefined;
+				if (!orderId?.value) throw new Error('no order saved yet');
+				return orderId;
+			},
+			{ timeoutMs: 30_000, description: 'the workflow saved with the order picked' },
+		);
+		expect(saved).toEqual(expect.objectContaining({ __rl: true, mode: 'list', value: hopper.id }));
+	});
+
+	test("Report → Get as a PDF file, executed in the editor: the PDF in the output panel's binary view", async () => {
+		const { page } = editor;
+		const order = standIn.addOrder({
+			products: ['income'],
+			order_number: 'LOAN-1842',
+			first_name: 'Mary',
+			last_name: 'Jackson',
+			email: 'mary.jackson@example.com',
+			employers: [{ company_name: 'NASA' }],
+		});
+		// A completed connection gives the order its report.
+		standIn.setSuborderStatus(order.id, 'completed');
+		const workflow = manualTruvWorkflow('editor-report-pdf', credentialRef(), {
+			resource: 'report',
+			operation: 'get',
+			orderId: {
+				__rl: true,
+				mode: 'list',
+				value: order.id,
+				cachedResultName: 'LOAN-1842 · Mary Jackson',
+			},
+			format: 'pdf',
+		});
+		const { id } = await n8n.createWorkflow(workflow);
+		await openNode(page, n8n.baseUrl, id, 'Truv');
+		await page.click('[data-test-id=ndv] [data-test-id=node-execute-button]');
+		const shown = await outputBinaryView(page);
+		expect(shown).toContain('LOAN-1842-income-and-employment.pdf');
+		expect(shown).toContain('application/pdf');
+		expect(shown).toContain('data');
+		// Read from the stand-in as Truv's PDF of the order's report.
+		expect(
+			standIn.calls.filter(
+				({ method, path, query }) =>
+					method === 'GET' &&
+					path.includes(`/users/${order.user_id}/reports/`) &&
+					query.fmt === 'pdf',
+			),
+		).toEqual([expect.objectContaining({ status: 200 })]);
+		await closeNotifications(page);
+		await screenshot(editor, 'report-pdf-binary');
 	});
 });

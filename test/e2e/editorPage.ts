@@ -6,12 +6,16 @@ import { join } from 'path';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 
 import type { N8nInstance } from '../../dev/n8n/n8nInstance';
+import { defaultN8nVersion, type AnyN8nVersion } from '../../dev/n8n/runtimes';
 
 /** Debian's chromium package; ensure-system-packages.sh installs it. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** The README's pictures; outside `files` in package.json, so never in the tarball. */
 export const SCREENSHOTS_DIR = join(__dirname, '..', '..', 'docs', 'images');
+
+/** The n8n whose editor the README's pictures show: the one `npm start` runs. */
+export const SCREENSHOTS_VERSION: AnyN8nVersion = defaultN8nVersion;
 
 /**
  * What the functions run in the page use of it: the tests compile without the DOM's types, which
@@ -30,6 +34,8 @@ export interface PageGlobals {
 export interface EditorSession {
 	browser: Browser;
 	page: Page;
+	/** The n8n the page shows, for the steps its editors do differently. */
+	version: AnyN8nVersion;
 	close(): Promise<void>;
 }
 
@@ -55,7 +61,7 @@ export async function signIn(n8n: N8nInstance): Promise<EditorSession> {
 	await page.waitForFunction(
 		() => !(globalThis as unknown as PageGlobals).location.pathname.startsWith('/signin'),
 	);
-	return { browser, page, close: async () => await browser.close() };
+	return { browser, page, version: n8n.version, close: async () => await browser.close() };
 }
 
 let failures = 0;
@@ -126,7 +132,15 @@ export async function openNode(page: Page, baseUrl: string, workflowId: string, 
 	await page.waitForSelector('[data-test-id=ndv] [data-test-id=node-parameters]');
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Writes the page as the README's picture `name` when the editor is SCREENSHOTS_VERSION's (one
+ * n8n's pictures, whichever versions the run includes); returns its path, or undefined.
+ */
+export async function screenshot(
+	{ page, version }: EditorSession,
+	name: string,
+): Promise<string | undefined> {
+	if (version !== SCREENSHOTS_VERSION) return undefined;
 	mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 	const path = join(SCREENSHOTS_DIR, `${name}.png`);
 	await page.screenshot({ path });
@@ -152,4 +166,179 @@ export async function fillParameter(page: Page, name: string, value: string): Pr
 	await page.type(input, value);
 	await page.keyboard.press('Tab');
 	await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+/**
+ * The credential form's reason for a failed connection test, once it shows `message`: both
+ * editors say "Couldn't connect with these settings" and put the reason under More details (in
+ * the words failedCredentialTestMessage gives for each version).
+ */
+export async function credentialTestFailure(
+	page: Page,
+	form: string,
+	message: string,
+): Promise<void> {
+	await waitForText(page, form, 'connect with these settings');
+	await clickText(page, form, 'More details');
+	await waitForText(page, form, message);
+}
+
+/**
+ * Whether the node creator's search results show each node's description under its name: n8n
+ * 2.41's do; n8n 2.8's show the name only, and a trigger's without " Trigger" (both of this
+ * package's nodes are listed as "Truv" there).
+ */
+export const nodeCreatorShowsDescriptions = (version: AnyN8nVersion): boolean =>
+	!version.startsWith('2.8.');
+
+/** A node creator search result, by the node type n8n keys it with (on both editors). */
+const creatorItem = (type: string) =>
+	`[data-test-id=item-iterator-item][data-keyboard-nav-id^="${type}-"]`;
+
+/** The node creator's search results, once the one for node type `awaited` is listed. */
+export async function nodeCreatorResults(
+	page: Page,
+	awaited: string,
+): Promise<Array<{ type: string; text: string }>> {
+	await page.waitForSelector(creatorItem(awaited));
+	return await page.$$eval('[data-test-id=item-iterator-item]', (items) =>
+		items.map((item) => ({
+			// `<node type>-<uuid>`
+			type: (item.getAttribute('data-keyboard-nav-id') ?? '').replace(/-[0-9a-f-]{36}$/, ''),
+			text: (item as unknown as PageElement).innerText,
+		})),
+	);
+}
+
+/** Picks the node creator's search result for node type `type`. */
+export async function clickNodeCreatorResult(page: Page, type: string): Promise<void> {
+	await page.click(creatorItem(type));
+}
+
+const resourceLocator = (name: string) => `[data-test-id=resource-locator-${name}]`;
+
+/**
+ * The mode the resource locator `name` of the open node is in, as its selector shows it (`From
+ * list`, `By ID`).
+ */
+export async function resourceLocatorMode(page: Page, name: string): Promise<string> {
+	const input = `${resourceLocator(name)} [data-test-id=rlc-mode-selector] input`;
+	await page.waitForSelector(input);
+	return await page.$eval(input, (element) => (element as unknown as { value: string }).value);
+}
+
+/** What the resource locator `name` shows in its field: the name of the item picked. */
+export async function resourceLocatorValue(page: Page, name: string): Promise<string> {
+	return await page.$eval(
+		`${resourceLocator(name)} [data-test-id=rlc-input]`,
+		(element) => (element as unknown as { value: string }).value,
+	);
+}
+
+/** The items the list of the resource locator `name` shows. */
+async function resourceListItems(page: Page, name: string): Promise<string[]> {
+	return await page.$$eval(`${resourceLocator(name)} [data-test-id=rlc-item]`, (items) =>
+		items.map((item) => (item as unknown as PageElement).innerText.trim()),
+	);
+}
+
+/**
+ * Opens the list of the resource locator `name` (in From list mode) and returns its items once
+ * there are some. Both editors render the list, with its search field, inside the locator.
+ */
+export async function openResourceList(page: Page, name: string): Promise<string[]> {
+	await page.click(`${resourceLocator(name)} [data-test-id=rlc-input]`);
+	await page.waitForSelector(`${resourceLocator(name)} [data-test-id=rlc-item]`);
+	return await resourceListItems(page, name);
+}
+
+/**
+ * Types `filter` into the open list's search field (replacing what it held) and returns the items
+ * once every one shows `expected`: the node's search answers, not the list before it.
+ */
+export async function searchResourceList(
+	page: Page,
+	name: string,
+	filter: string,
+	expected: string,
+): Promise<string[]> {
+	const search = `${resourceLocator(name)} [data-test-id=rlc-search]`;
+	// Focused, not clicked: in n8n 2.8's editor, the list was gone after a triple click in its
+	// search field. Both editors give the field the focus when the list opens.
+	await page.focus(search);
+	await page.keyboard.down('Control');
+	await page.keyboard.press('a');
+	await page.keyboard.up('Control');
+	await page.keyboard.press('Backspace');
+	await page.keyboard.type(filter);
+	try {
+		await page.waitForFunction(
+			(css, wanted) => {
+				const items = [...(globalThis as unknown as PageGlobals).document.querySelectorAll(css)];
+				return items.length > 0 && items.every((item) => item.innerText.includes(wanted));
+			},
+			{},
+			`${resourceLocator(name)} [data-test-id=rlc-item]`,
+			expected,
+		);
+	} catch (error) {
+		const shot = await failureShot(page);
+		throw new Error(
+			`The list of ${name} searched for "${filter}" shows no "${expected}" alone (the page: ${shot}): ${String(error)}`,
+		);
+	}
+	return await resourceListItems(page, name);
+}
+
+/** Picks the item of the open list of `name` that shows `text`; the field then shows that item. */
+export async function pickFromResourceList(page: Page, name: string, text: string): Promise<void> {
+	const item = await waitForText(page, `${resourceLocator(name)} [data-test-id=rlc-item]`, text);
+	await item.click();
+	try {
+		await page.waitForFunction(
+			(css, wanted) =>
+				(
+					(globalThis as unknown as PageGlobals).document.querySelectorAll(css)[0] as unknown as {
+						value?: string;
+					}
+				)?.value?.includes(wanted) === true,
+			{},
+			`${resourceLocator(name)} [data-test-id=rlc-input]`,
+			text,
+		);
+	} catch (error) {
+		const shot = await failureShot(page);
+		throw new Error(`${name} does not show "${text}" (the page: ${shot}): ${String(error)}`);
+	}
+}
+
+/** Saves the open workflow as a user does, with Ctrl+S (both editors, the node open or not). */
+export async function saveWithKeyboard(page: Page): Promise<void> {
+	await page.keyboard.down('Control');
+	await page.keyboard.press('s');
+	await page.keyboard.up('Control');
+}
+
+/**
+ * The output panel's Binary view of the first item's first binary field, as text (its field name,
+ * File Name, Mime Type…). Both editors switch to Binary by themselves for an item with a file;
+ * chosen here all the same, in case one day they do not.
+ */
+export async function outputBinaryView(page: Page): Promise<string> {
+	const binary = '[data-test-id=output-panel] [data-test-id=radio-button-binary]';
+	await page.waitForSelector(binary);
+	await page.click(binary);
+	return await innerText(page, '[data-test-id=output-panel] [data-test-id=ndv-binary-data_0]');
+}
+
+/** Closes n8n's notifications ("Node executed successfully"), for a picture without them. */
+export async function closeNotifications(page: Page): Promise<void> {
+	for (const close of await page.$$('.el-notification__closeBtn')) {
+		await close.click().catch(() => undefined);
+	}
+	await page.waitForFunction(() =>
+		[...(globalThis as unknown as PageGlobals).document.querySelectorAll('.el-notification')].every(
+			(notification) => notification.offsetParent === null,
+		),
+	);
 }

@@ -258,11 +258,12 @@ async function checkAndRecord(
 	carriedOver: string[],
 	nothingWaiting: () => boolean,
 ): Promise<Set<string>> {
-	const ownRecord = [...(recordedHere.get(triggerKey) ?? [])];
-	const processed = new Set(keys.filter((key) => ownRecord.includes(key)));
+	const ownRecord = recordedHere.get(triggerKey) ?? new Set<string>();
+	const processed = new Set(keys.filter((key) => ownRecord.has(key)));
 	const items = [...new Set([...carriedOver, ...keys, ...ownRecord])];
 	const result = await context.helpers.checkProcessedAndRecord(items, 'node', STORE_OPTIONS);
-	for (const key of result.processed.map(String)) if (keys.includes(key)) processed.add(key);
+	const checked = new Set(keys);
+	for (const key of result.processed.map(String)) if (checked.has(key)) processed.add(key);
 	rememberRecorded(
 		triggerKey,
 		keys.filter((key) => !processed.has(key)),

@@ -111,13 +111,22 @@ describe("rule 2: n8n's processed-data store, in the execution", () => {
 			expect(store.holds(deliveryKey(String(item.json.webhook_id)))).toBe(true);
 	});
 
-	test('executions that wait for the store share its next call', async () => {
+	/**
+	 * An execution whose store call is held between its read and its write, once the row exists:
+	 * the executions started meanwhile wait for the store.
+	 */
+	const firstCallHeld = async () => {
 		await execution(delivery()).run(); // the row exists
 		let release: () => void = () => undefined;
 		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
 		const first = execution(delivery()).run();
 		await new Promise((resolve) => setImmediate(resolve));
 		store.holdBetweenReadAndWrite = undefined;
+		return { first, release };
+	};
+
+	test('executions that wait for the store share its next call', async () => {
+		const { first, release } = await firstCallHeld();
 		const callsBefore = store.calls;
 		const items = Array.from({ length: 20 }, delivery);
 		const runs = items.map((item) => execution(item).run());
@@ -131,12 +140,7 @@ describe("rule 2: n8n's processed-data store, in the execution", () => {
 	});
 
 	test('two executions of one delivery in one shared call: the first runs, the other does not', async () => {
-		await execution(delivery()).run(); // the row exists
-		let release: () => void = () => undefined;
-		store.holdBetweenReadAndWrite = new Promise((resolve) => (release = resolve));
-		const first = execution(delivery()).run();
-		await new Promise((resolve) => setImmediate(resolve));
-		store.holdBetweenReadAndWrite = undefined;
+		const { first, release } = await firstCallHeld();
 		const item = delivery();
 		const copies = [execution(item).run(), execution(item).run()];
 		release();

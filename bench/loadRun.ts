@@ -45,6 +45,22 @@ export interface LoadResult {
 /** How long in-flight requests may take to finish after the window before the run is cut. */
 const FINISH_GRACE_MS = 30_000;
 
+/** autocannon's request list: each request is the next delivery, its body and its headers. */
+function signedRequests(next: () => Delivery): autocannon.Request[] {
+	return [
+		{
+			setupRequest: (request) => {
+				const delivery = next();
+				return {
+					...request,
+					body: delivery.body,
+					headers: { ...request.headers, ...delivery.headers },
+				};
+			},
+		},
+	];
+}
+
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 	const clients: autocannon.Client[] = [];
 	let windowOpen = true;
@@ -59,18 +75,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		setupClient: (client) => clients.push(client),
-		requests: [
-			{
-				setupRequest: (request) => {
-					const delivery = options.next();
-					return {
-						...request,
-						body: delivery.body,
-						headers: { ...request.headers, ...delivery.headers },
-					};
-				},
-			},
-		],
+		requests: signedRequests(options.next),
 	});
 	const started = Date.now();
 	instance.on('response', (_client: unknown, statusCode: number) => {
@@ -144,18 +149,7 @@ export async function sendRequests(options: CountOptions): Promise<CountResult> 
 		timeout: options.timeoutS ?? 10,
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		requests: [
-			{
-				setupRequest: (request) => {
-					const delivery = options.next();
-					return {
-						...request,
-						body: delivery.body,
-						headers: { ...request.headers, ...delivery.headers },
-					};
-				},
-			},
-		],
+		requests: signedRequests(options.next),
 	});
 	const started = Date.now();
 	const stop = () => instance.stop();
